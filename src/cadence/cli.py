@@ -1,0 +1,74 @@
+"""The ``cadence`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from cadence.config import Settings, get_settings
+from cadence.errors import CadenceError
+
+app = typer.Typer(help="Cadence: outreach sequences for a CRM.", no_args_is_help=True)
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+
+
+def _fail(exc: CadenceError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: Annotated[
+        str | None, typer.Option(help="Overrides CADENCE_DATABASE_URL.")
+    ] = None,
+) -> None:
+    """Upgrade the database schema (Alembic) to the newest revision."""
+    from cadence.store.db import Database, current_revision, upgrade
+
+    url = database_url or get_settings().database_url
+    try:
+        db = Database(url)
+        upgrade(db.engine, revision)
+        console.print(
+            f"schema at revision [bold]{current_revision(db.engine)}[/bold] ({db.dialect})"
+        )
+        db.dispose()
+    except CadenceError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def demo(
+    database: Annotated[Path, typer.Option(help="SQLite file to (re)create.")] = Path(
+        "cadence-demo.db"
+    ),
+) -> None:
+    """Run the demo: a workspace, contacts, a three-step sequence, enrollments and a reply."""
+    from cadence.demo import run_demo
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database}")
+    try:
+        run_demo(settings, console)
+    except CadenceError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def version() -> None:
+    """Print Cadence's version."""
+    from cadence import __version__
+
+    console.print(__version__)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,154 @@
+"""Typed errors raised by Cadence.
+
+Everything Cadence raises on purpose is a ``CadenceError``. Each carries a message that names the
+field and the value at fault, so an edge (the CLI, the web app, an agent tool) can show it as it is.
+
+    CadenceError                 anything Cadence refuses to do
+    ├── InvalidInput             bad input at a boundary (field, value)
+    │   ├── InvalidStep          a sequence step that cannot run (channel, delay, body, subject)
+    │   ├── UnknownMergeField    a template names a field no contact can have
+    │   └── InvalidEmail         an email address that cannot be delivered to
+    ├── NotFound                 unknown id, or an id that belongs to another workspace
+    ├── InvalidTransition        a state change the transition table does not allow
+    ├── SequenceNotEnrollable    enrolling into a draft, paused or archived sequence
+    ├── AlreadyEnrolled          the contact is already in this sequence
+    ├── EnrollmentConflict       enrolling met conflicts and no resolution was given
+    └── ConfigurationError       Cadence is set up wrongly (settings, database, Redis)
+
+Translate only at the edges: an HTTP 4xx in ``web``, an exit code in the CLI, a tool message for
+the model. Inside, errors propagate typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AlreadyEnrolled",
+    "CadenceError",
+    "ConfigurationError",
+    "EnrollmentConflict",
+    "InvalidEmail",
+    "InvalidInput",
+    "InvalidStep",
+    "InvalidTransition",
+    "NotFound",
+    "SequenceNotEnrollable",
+    "UnknownMergeField",
+]
+
+
+class CadenceError(Exception):
+    """Base of every error Cadence raises on purpose."""
+
+    code = "cadence_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description for tools and HTTP responses."""
+        return {"error": self.code, "message": self.message}
+
+
+class InvalidInput(CadenceError):
+    """Bad input at a boundary; ``field`` and ``value`` name what was wrong."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.field is not None:
+            out["field"] = self.field
+        return out
+
+
+class InvalidStep(InvalidInput):
+    """A sequence step that cannot run."""
+
+    code = "invalid_step"
+
+
+class UnknownMergeField(InvalidInput):
+    """A template uses a merge field that is neither standard nor a known custom attribute."""
+
+    code = "unknown_merge_field"
+
+    def __init__(self, merge_field: str, *, step: int | None, where: str) -> None:
+        at = f"step {step} {where}" if step is not None else where
+        super().__init__(
+            f"unknown merge field {{{{{merge_field}}}}} in {at}",
+            field=where,
+            value=merge_field,
+        )
+        self.merge_field = merge_field
+        self.step = step
+
+
+class InvalidEmail(InvalidInput):
+    """An email address that cannot be delivered to."""
+
+    code = "invalid_email"
+
+
+class NotFound(CadenceError):
+    """An id that does not exist in this workspace (it may exist in another; we do not say)."""
+
+    code = "not_found"
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"{kind} {ident!r} not found")
+        self.kind = kind
+        self.ident = ident
+
+
+class InvalidTransition(CadenceError):
+    """A state change that the transition table does not allow."""
+
+    code = "invalid_transition"
+
+    def __init__(self, state: str, event: str, *, target: str | None = None) -> None:
+        to = f" to {target!r}" if target else ""
+        super().__init__(f"cannot {event} an enrollment in state {state!r}{to}")
+        self.state = state
+        self.event = event
+        self.target = target
+
+
+class SequenceNotEnrollable(CadenceError):
+    """Enrolling into a sequence whose status does not take new enrollments."""
+
+    code = "sequence_not_enrollable"
+
+
+class AlreadyEnrolled(CadenceError):
+    """The contact already has an enrollment in this sequence."""
+
+    code = "already_enrolled"
+
+    def __init__(self, contact_id: int, sequence_id: int) -> None:
+        super().__init__(f"contact {contact_id} is already enrolled in sequence {sequence_id}")
+        self.contact_id = contact_id
+        self.sequence_id = sequence_id
+
+
+class EnrollmentConflict(CadenceError):
+    """Enrolling met conflicts and no resolution was given; ``report`` lists them."""
+
+    code = "enrollment_conflict"
+
+    def __init__(self, message: str, report: Any) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ConfigurationError(CadenceError):
+    """Cadence is set up wrongly: a setting, the database or Redis."""
+
+    code = "configuration_error"

@@ -1,0 +1,234 @@
+"""Enrollments: enroll a contact, pause, resume, remove, and read them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cadence.domain.specs import SequenceStatus
+from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
+from cadence.errors import AlreadyEnrolled, NotFound, SequenceNotEnrollable
+from cadence.service import scheduling
+from cadence.service.contacts import load_contact
+from cadence.service.context import Scope
+from cadence.service.sequences import live_steps, load_sequence
+from cadence.service.views import EnrollmentPublic
+from cadence.store.enums import EventType
+from cadence.store.models import CrmSequenceEnrollment, EngagementEvent, Workspace
+
+__all__ = [
+    "enroll",
+    "get_enrollment",
+    "list_enrollments",
+    "load_enrollment",
+    "pause_enrollment",
+    "record_event",
+    "remove_enrollment",
+    "resume_enrollment",
+]
+
+
+def load_enrollment(
+    session: Session, scope: Scope, enrollment_id: int, *, lock: bool = False
+) -> CrmSequenceEnrollment:
+    """The enrollment, if it is in the caller's workspace.
+
+    Raises:
+        NotFound: no such enrollment in this workspace.
+    """
+    query = select(CrmSequenceEnrollment).where(
+        CrmSequenceEnrollment.id == enrollment_id,
+        CrmSequenceEnrollment.workspace_id == scope.workspace_id,
+    )
+    if lock:
+        query = query.with_for_update()
+    row = session.exec(query).first()
+    if row is None:
+        raise NotFound("enrollment", enrollment_id)
+    return row
+
+
+def record_event(
+    session: Session,
+    scope: Scope,
+    type_: EventType,
+    *,
+    contact_id: int | None,
+    enrollment_id: int | None = None,
+    touch_id: int | None = None,
+    at: datetime | None = None,
+    **data: Any,
+) -> EngagementEvent:
+    event = EngagementEvent(
+        workspace_id=scope.workspace_id,
+        contact_id=contact_id,
+        enrollment_id=enrollment_id,
+        touch_id=touch_id,
+        type=type_,
+        occurred_at=at or scope.now(),
+        data={"actor": scope.actor, **data},
+    )
+    session.add(event)
+    return event
+
+
+def enroll(scope: Scope, contact_id: int, sequence_id: int) -> EnrollmentPublic:
+    """Put a contact into a sequence. In an active sequence the first step is scheduled at once;
+    in a draft or paused one the enrollment waits (``created``) until the sequence is activated.
+
+    Raises:
+        NotFound: the contact or the sequence is not in this workspace.
+        SequenceNotEnrollable: the sequence is archived.
+        AlreadyEnrolled: the contact already has an enrollment in this sequence.
+    """
+    now = scope.now()
+    with scope.db.transaction() as session:
+        contact = load_contact(session, scope, contact_id, lock=True)
+        seq = load_sequence(session, scope, sequence_id)
+        if seq.status is SequenceStatus.ARCHIVED:
+            raise SequenceNotEnrollable(f"sequence {sequence_id} is archived")
+        taken = session.exec(
+            select(CrmSequenceEnrollment.id).where(
+                CrmSequenceEnrollment.contact_id == contact_id,
+                CrmSequenceEnrollment.sequence_id == sequence_id,
+            )
+        ).first()
+        if taken is not None:
+            raise AlreadyEnrolled(contact_id, sequence_id)
+        steps = live_steps(session, sequence_id)
+        first = scheduling.first_step(steps)
+        active = seq.status is SequenceStatus.ACTIVE
+        ws = session.get(Workspace, scope.workspace_id)
+        zone = scheduling.zone_for(contact, seq, ws)
+        row = CrmSequenceEnrollment(
+            workspace_id=scope.workspace_id,
+            contact_id=contact_id,
+            sequence_id=sequence_id,
+            current_step_id=first.id if first else None,
+            current_step=0,
+            status=EnrollmentStatus.PENDING if active else EnrollmentStatus.CREATED,
+            next_send_at=scheduling.due_for_step(now, first, seq, zone)
+            if active and first
+            else None,
+            enrolled_by=scope.actor,
+            enrolled_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        try:
+            session.flush()
+        except IntegrityError:
+            # Another transaction enrolled the same contact between our check and our insert.
+            raise AlreadyEnrolled(contact_id, sequence_id) from None
+        assert row.id is not None
+        record_event(
+            session, scope, EventType.ENROLLED, contact_id=contact_id, enrollment_id=row.id
+        )
+        return EnrollmentPublic.model_validate(row)
+
+
+def pause_enrollment(
+    scope: Scope, enrollment_id: int, *, until: datetime | None = None
+) -> EnrollmentPublic:
+    """Hold an enrollment where it is; ``resume_enrollment`` picks up at the same step.
+
+    Raises:
+        NotFound: no such enrollment in this workspace.
+        InvalidTransition: the enrollment has finished.
+    """
+    with scope.db.transaction() as session:
+        row = load_enrollment(session, scope, enrollment_id, lock=True)
+        row.paused_from = row.status
+        row.status = transition(row.status, EnrollmentEvent.PAUSE)
+        row.paused_until = until
+        row.updated_at = scope.now()
+        session.add(row)
+        record_event(
+            session, scope, EventType.PAUSED, contact_id=row.contact_id, enrollment_id=row.id
+        )
+        return EnrollmentPublic.model_validate(row)
+
+
+def resume_enrollment(scope: Scope, enrollment_id: int) -> EnrollmentPublic:
+    """Resume a paused enrollment at the step it was paused on, due no earlier than now.
+
+    Raises:
+        NotFound: no such enrollment in this workspace.
+        InvalidTransition: the enrollment is not paused.
+    """
+    now = scope.now()
+    with scope.db.transaction() as session:
+        row = load_enrollment(session, scope, enrollment_id, lock=True)
+        target = row.paused_from or EnrollmentStatus.PENDING
+        row.status = transition(row.status, EnrollmentEvent.RESUME, target)
+        row.paused_from = None
+        row.paused_until = None
+        if row.next_send_at is not None and row.next_send_at < now:
+            seq = load_sequence(session, scope, row.sequence_id)
+            contact = load_contact(session, scope, row.contact_id)
+            ws = session.get(Workspace, scope.workspace_id)
+            row.next_send_at = scheduling.open_at(now, seq, scheduling.zone_for(contact, seq, ws))
+        row.updated_at = now
+        session.add(row)
+        record_event(
+            session, scope, EventType.RESUMED, contact_id=row.contact_id, enrollment_id=row.id
+        )
+        return EnrollmentPublic.model_validate(row)
+
+
+def remove_enrollment(
+    scope: Scope, enrollment_id: int, *, reason: str = "removed"
+) -> EnrollmentPublic:
+    """Take a contact out of a sequence for good.
+
+    Raises:
+        NotFound: no such enrollment in this workspace.
+        InvalidTransition: the enrollment has already finished.
+    """
+    now = scope.now()
+    with scope.db.transaction() as session:
+        row = load_enrollment(session, scope, enrollment_id, lock=True)
+        row.status = transition(row.status, EnrollmentEvent.REMOVE)
+        row.stop_reason = reason
+        row.next_send_at = None
+        row.finished_at = now
+        row.updated_at = now
+        session.add(row)
+        record_event(
+            session,
+            scope,
+            EventType.STOPPED,
+            contact_id=row.contact_id,
+            enrollment_id=row.id,
+            reason=reason,
+        )
+        return EnrollmentPublic.model_validate(row)
+
+
+def get_enrollment(scope: Scope, enrollment_id: int) -> EnrollmentPublic:
+    with scope.db.session() as session:
+        return EnrollmentPublic.model_validate(load_enrollment(session, scope, enrollment_id))
+
+
+def list_enrollments(
+    scope: Scope,
+    *,
+    sequence_id: int | None = None,
+    contact_id: int | None = None,
+    status: EnrollmentStatus | None = None,
+) -> list[EnrollmentPublic]:
+    with scope.db.session() as session:
+        query = select(CrmSequenceEnrollment).where(
+            CrmSequenceEnrollment.workspace_id == scope.workspace_id
+        )
+        if sequence_id is not None:
+            query = query.where(CrmSequenceEnrollment.sequence_id == sequence_id)
+        if contact_id is not None:
+            query = query.where(CrmSequenceEnrollment.contact_id == contact_id)
+        if status is not None:
+            query = query.where(CrmSequenceEnrollment.status == status)
+        rows = session.exec(query.order_by(col(CrmSequenceEnrollment.id)))
+        return [EnrollmentPublic.model_validate(r) for r in rows]

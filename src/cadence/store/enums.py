@@ -1,0 +1,58 @@
+"""Small enums stored as strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["EmailStatus", "EventType", "SuppressionReason", "TaskStatus", "TouchStatus"]
+
+
+class EmailStatus(StrEnum):
+    UNKNOWN = "unknown"
+    VALID = "valid"
+    BOUNCED = "bounced"
+    UNSUBSCRIBED = "unsubscribed"
+    COMPLAINED = "complained"
+
+
+class TouchStatus(StrEnum):
+    RESERVED = "reserved"  # the send is about to happen; not confirmed yet
+    SENT = "sent"
+    TASK_OPEN = "task_open"
+    DONE = "done"  # a task completed
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    BOUNCED = "bounced"
+
+
+class EventType(StrEnum):
+    ENROLLED = "enrolled"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    REPLIED = "replied"
+    AUTO_REPLIED = "auto_replied"
+    BOUNCED = "bounced"
+    UNSUBSCRIBED = "unsubscribed"
+    COMPLAINED = "complained"
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    STOPPED = "stopped"
+    COMPLETED = "completed"
+    TASK_COMPLETED = "task_completed"
+    TASK_SKIPPED = "task_skipped"
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class SuppressionReason(StrEnum):
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    MANUAL = "manual"
