@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cadence.service import contacts, sequences, workspaces
+from cadence.service import contacts, enrolling, sequences, workspaces
 from cadence.service.context import Cadence, Scope
-from cadence.service.views import ContactPublic, SequencePublic
+from cadence.service.views import ContactPublic, EnrollmentPublic, SequencePublic
 
 
 def workspace(app: Cadence, name: str = "Acme Sales", **kwargs: Any) -> Scope:
@@ -29,6 +29,7 @@ def contact(scope: Scope, n: int = 1, **fields: Any) -> ContactPublic:
         "company": "Globex",
         "title": "VP Sales",
         "timezone": "America/New_York",
+        "linkedin_url": f"https://www.linkedin.com/in/person{n}",
     }
     data.update(fields)
     return contacts.upsert_contact(scope, data)
@@ -54,3 +55,9 @@ def sequence(
     spec: dict[str, Any] = {"name": name, "steps": kwargs.pop("steps", None) or steps()}
     spec.update(kwargs)
     return sequences.create_sequence(scope, spec, activate=activate)
+
+
+def enroll(scope: Scope, contact_id: int, sequence_id: int, **kwargs: Any) -> EnrollmentPublic:
+    outcome = enrolling.enroll(scope, contact_id, sequence_id, **kwargs)
+    assert outcome.enrollment is not None, outcome
+    return outcome.enrollment

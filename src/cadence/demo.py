@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cadence.config import Settings
-from cadence.service import contacts, enrollments, outcomes, sequences, workspaces
+from cadence.service import contacts, enrolling, enrollments, outcomes, sequences, workspaces
 from cadence.service.context import Cadence
 
 __all__ = ["run_demo"]
@@ -21,6 +21,7 @@ PEOPLE: list[dict[str, Any]] = [
         "company": "Analytical Engines",
         "title": "CTO",
         "timezone": "Europe/London",
+        "linkedin_url": "https://www.linkedin.com/in/ada",
     },
     {
         "email": "grace@cobol.example.com",
@@ -29,6 +30,7 @@ PEOPLE: list[dict[str, Any]] = [
         "company": "Compilers Inc",
         "title": "VP Engineering",
         "timezone": "America/New_York",
+        "linkedin_url": "https://www.linkedin.com/in/grace",
     },
     {
         "email": "alan@enigma.example.com",
@@ -37,6 +39,7 @@ PEOPLE: list[dict[str, Any]] = [
         "company": "Bletchley Labs",
         "title": "Head of Research",
         "timezone": "Europe/London",
+        "linkedin_url": "https://www.linkedin.com/in/alan",
     },
     {
         "email": "katherine@orbit.example.com",
@@ -99,9 +102,19 @@ def run_demo(settings: Settings, console: Console) -> None:
         f"workspace [bold]{ws.name}[/bold]: {len(people)} contacts, sequence "
         f"[bold]{seq.name}[/bold] ({' → '.join(s.channel.value for s in seq.steps)})"
     )
-    enrolled = [enrollments.enroll(scope, c.id, seq.id) for c in people]
+    ids = [c.id for c in people]
+    report = enrolling.check_sequence_conflicts(scope, seq.id, ids)
+    for item in report.contacts:
+        for conflict in item.conflicts:
+            console.print(
+                f"conflict for contact {item.contact_id}: [yellow]{conflict.code}[/yellow] "
+                f"{conflict.message} (allowed: {', '.join(conflict.resolutions)})"
+            )
+    result = enrolling.enroll_many(scope, seq.id, ids, resolution="skip")
+    console.print(f"bulk enroll with resolution 'skip': {result.counts}")
+    enrolled = [o.enrollment for o in result.outcomes if o.enrollment is not None]
     outcomes.record_reply(scope, enrolled[1].id)
-    outcomes.record_unsubscribe(scope, people[3].id, source="demo")
+    outcomes.record_unsubscribe(scope, enrolled[2].contact_id, source="demo")
 
     names = {c.id: c.email for c in people}
     table = Table(title=f"Enrollments in '{seq.name}' (database {settings.database_url})")

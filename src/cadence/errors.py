@@ -7,12 +7,13 @@ field and the value at fault, so an edge (the CLI, the web app, an agent tool) c
     ├── InvalidInput             bad input at a boundary (field, value)
     │   ├── InvalidStep          a sequence step that cannot run (channel, delay, body, subject)
     │   ├── UnknownMergeField    a template names a field no contact can have
-    │   └── InvalidEmail         an email address that cannot be delivered to
+    │   ├── InvalidEmail         an email address that cannot be delivered to
+    │   └── ResolutionNotAllowed a resolution one of the contact's conflicts does not allow
     ├── NotFound                 unknown id, or an id that belongs to another workspace
     ├── InvalidTransition        a state change the transition table does not allow
     ├── SequenceNotEnrollable    enrolling into a draft, paused or archived sequence
-    ├── AlreadyEnrolled          the contact is already in this sequence
     ├── EnrollmentConflict       enrolling met conflicts and no resolution was given
+    │   └── AlreadyEnrolled      the contact is already in this sequence
     └── ConfigurationError       Cadence is set up wrongly (settings, database, Redis)
 
 Translate only at the edges: an HTTP 4xx in ``web``, an exit code in the CLI, a tool message for
@@ -33,6 +34,7 @@ __all__ = [
     "InvalidStep",
     "InvalidTransition",
     "NotFound",
+    "ResolutionNotAllowed",
     "SequenceNotEnrollable",
     "UnknownMergeField",
 ]
@@ -97,6 +99,12 @@ class InvalidEmail(InvalidInput):
     code = "invalid_email"
 
 
+class ResolutionNotAllowed(InvalidInput):
+    """A resolution that one of the contact's conflicts does not allow."""
+
+    code = "resolution_not_allowed"
+
+
 class NotFound(CadenceError):
     """An id that does not exist in this workspace (it may exist in another; we do not say)."""
 
@@ -127,17 +135,6 @@ class SequenceNotEnrollable(CadenceError):
     code = "sequence_not_enrollable"
 
 
-class AlreadyEnrolled(CadenceError):
-    """The contact already has an enrollment in this sequence."""
-
-    code = "already_enrolled"
-
-    def __init__(self, contact_id: int, sequence_id: int) -> None:
-        super().__init__(f"contact {contact_id} is already enrolled in sequence {sequence_id}")
-        self.contact_id = contact_id
-        self.sequence_id = sequence_id
-
-
 class EnrollmentConflict(CadenceError):
     """Enrolling met conflicts and no resolution was given; ``report`` lists them."""
 
@@ -146,6 +143,25 @@ class EnrollmentConflict(CadenceError):
     def __init__(self, message: str, report: Any) -> None:
         super().__init__(message)
         self.report = report
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if hasattr(self.report, "model_dump"):
+            out["report"] = self.report.model_dump(mode="json")
+        return out
+
+
+class AlreadyEnrolled(EnrollmentConflict):
+    """The contact already has an enrollment in this sequence (its only conflict)."""
+
+    code = "already_enrolled"
+
+    def __init__(self, contact_id: int, sequence_id: int, report: Any = None) -> None:
+        super().__init__(
+            f"contact {contact_id} is already enrolled in sequence {sequence_id}", report
+        )
+        self.contact_id = contact_id
+        self.sequence_id = sequence_id
 
 
 class ConfigurationError(CadenceError):

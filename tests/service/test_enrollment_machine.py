@@ -43,7 +43,7 @@ def test_random_event_sequences_respect_the_state_machine(
             n = next(counter)
             self.seq = f.sequence(scope, f"S{n}")
             self.person = f.contact(scope, n)
-            self.e = enrollments.enroll(scope, self.person.id, self.seq.id)
+            self.e = f.enroll(scope, self.person.id, self.seq.id)
             self.paused_at_step: int | None = None
             self.was_terminal = False
 

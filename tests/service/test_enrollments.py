@@ -16,7 +16,7 @@ from tests import factories as f
 def test_enrolling_in_an_active_sequence_schedules_the_first_step(app: Cadence) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     assert e.status == "pending" and e.current_step_id == seq.steps[0].id
     assert e.next_send_at == app.clock.now()
 
@@ -25,14 +25,14 @@ def test_first_step_waits_for_the_send_window_in_the_contacts_zone(app: Cadence)
     scope = f.workspace(app)
     seq = f.sequence(scope, send_window={"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"})
     person = f.contact(scope, timezone="America/New_York")  # 09:00 UTC is 04:00 in New York
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     assert e.next_send_at == datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 EST
 
 
 def test_enrolling_in_a_draft_waits_until_activation(app: Cadence, clock: ManualClock) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope, activate=False), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     assert e.status == "created" and e.next_send_at is None
     clock.advance(hours=3)
     sequences.activate_sequence(scope, seq.id)
@@ -43,9 +43,9 @@ def test_enrolling_in_a_draft_waits_until_activation(app: Cadence, clock: Manual
 def test_enrolling_twice_is_already_enrolled_and_writes_nothing(app: Cadence) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    enrollments.enroll(scope, person.id, seq.id)
+    f.enroll(scope, person.id, seq.id)
     with pytest.raises(AlreadyEnrolled):
-        enrollments.enroll(scope, person.id, seq.id)
+        f.enroll(scope, person.id, seq.id)
     with app.db.session() as s:
         assert s.exec(select(func.count()).select_from(CrmSequenceEnrollment)).one() == 1
 
@@ -55,7 +55,7 @@ def test_enrolling_into_an_archived_sequence_is_refused(app: Cadence) -> None:
     seq, person = f.sequence(scope), f.contact(scope)
     sequences.archive_sequence(scope, seq.id)
     with pytest.raises(SequenceNotEnrollable, match="archived"):
-        enrollments.enroll(scope, person.id, seq.id)
+        f.enroll(scope, person.id, seq.id)
 
 
 def test_another_workspaces_contact_or_sequence_is_not_found(app: Cadence) -> None:
@@ -63,10 +63,10 @@ def test_another_workspaces_contact_or_sequence_is_not_found(app: Cadence) -> No
     my_seq, my_person = f.sequence(mine), f.contact(mine)
     their_seq, their_person = f.sequence(theirs), f.contact(theirs, 2)
     with pytest.raises(NotFound, match="contact"):
-        enrollments.enroll(mine, their_person.id, my_seq.id)
+        f.enroll(mine, their_person.id, my_seq.id)
     with pytest.raises(NotFound, match="sequence"):
-        enrollments.enroll(mine, my_person.id, their_seq.id)
-    e = enrollments.enroll(mine, my_person.id, my_seq.id)
+        f.enroll(mine, my_person.id, their_seq.id)
+    e = f.enroll(mine, my_person.id, my_seq.id)
     for call in (enrollments.pause_enrollment, enrollments.get_enrollment, outcomes.record_reply):
         with pytest.raises(NotFound):
             call(theirs, e.id)
@@ -80,7 +80,7 @@ def test_pause_then_resume_keeps_the_step_and_is_due_no_earlier_than_now(
 ) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     paused = enrollments.pause_enrollment(scope, e.id)
     assert paused.status == "paused" and paused.current_step_id == e.current_step_id
     clock.advance(days=2)
@@ -94,7 +94,8 @@ def test_pause_then_resume_keeps_the_step_and_is_due_no_earlier_than_now(
 def test_reply_completes_only_that_enrollment(app: Cadence) -> None:
     scope = f.workspace(app)
     a, b, person = f.sequence(scope, "A"), f.sequence(scope, "B"), f.contact(scope)
-    ea, eb = enrollments.enroll(scope, person.id, a.id), enrollments.enroll(scope, person.id, b.id)
+    ea = f.enroll(scope, person.id, a.id)
+    eb = f.enroll(scope, person.id, b.id, resolution="parallel")
     done = outcomes.record_reply(scope, ea.id)
     assert done.status == "replied" and done.next_send_at is None and done.finished_at
     assert enrollments.get_enrollment(scope, eb.id).status == "pending"
@@ -116,10 +117,10 @@ def test_bounce_or_unsubscribe_stops_every_enrollment_and_suppresses(
     scope = f.workspace(app)
     person, other = f.contact(scope), f.contact(scope, 2)
     seqs = [f.sequence(scope, n) for n in ("A", "B", "C")]
-    mine = [enrollments.enroll(scope, person.id, s.id) for s in seqs]
+    mine = [f.enroll(scope, person.id, s.id, resolution="parallel") for s in seqs]
     enrollments.pause_enrollment(scope, mine[1].id)
     outcomes.record_reply(scope, mine[2].id)
-    theirs = enrollments.enroll(scope, other.id, seqs[0].id)
+    theirs = f.enroll(scope, other.id, seqs[0].id)
     stopped = record(scope, person.id)  # type: ignore[operator]
     assert sorted(e.id for e in stopped) == sorted([mine[0].id, mine[1].id])
     assert {e.status for e in stopped} == {status}
@@ -136,7 +137,7 @@ def test_bounce_or_unsubscribe_stops_every_enrollment_and_suppresses(
 def test_every_change_leaves_an_engagement_event(app: Cadence) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     enrollments.pause_enrollment(scope, e.id)
     enrollments.resume_enrollment(scope, e.id)
     outcomes.record_reply(scope, e.id)
@@ -150,7 +151,7 @@ def test_every_change_leaves_an_engagement_event(app: Cadence) -> None:
 def test_deleting_the_step_an_enrollment_waits_on_moves_it_to_the_next(app: Cadence) -> None:
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     keep = [s for s in seq.steps[1:]]
     sequences.update_sequence(
         scope,
@@ -171,7 +172,7 @@ def test_timestamps_come_from_the_injected_clock(app: Cadence, clock: ManualCloc
     clock.set(datetime(2030, 1, 1, tzinfo=UTC))
     scope = f.workspace(app)
     seq, person = f.sequence(scope), f.contact(scope)
-    e = enrollments.enroll(scope, person.id, seq.id)
+    e = f.enroll(scope, person.id, seq.id)
     assert e.enrolled_at == datetime(2030, 1, 1, tzinfo=UTC)
     clock.advance(timedelta(minutes=5))
     assert outcomes.record_reply(scope, e.id).finished_at == datetime(2030, 1, 1, 0, 5, tzinfo=UTC)

@@ -37,7 +37,7 @@ def test_hot_queries_have_their_indexes(database: Database) -> None:
     assert ("sequence_id", "status") in indexes
     assert ("contact_id", "sequence_id") in uniques
     touches = {tuple(u["column_names"]) for u in insp.get_unique_constraints("crm_touches")}
-    assert ("enrollment_id", "step_id") in touches
+    assert ("enrollment_id", "step_id", "cycle") in touches
     assert ("contact_id", "touched_at") in {
         tuple(i["column_names"]) for i in insp.get_indexes("crm_touches")
     }

@@ -5,22 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cadence.domain.specs import SequenceStatus
 from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
-from cadence.errors import AlreadyEnrolled, NotFound, SequenceNotEnrollable
+from cadence.errors import NotFound
 from cadence.service import scheduling
 from cadence.service.contacts import load_contact
 from cadence.service.context import Scope
-from cadence.service.sequences import live_steps, load_sequence
+from cadence.service.sequences import load_sequence
 from cadence.service.views import EnrollmentPublic
 from cadence.store.enums import EventType
 from cadence.store.models import CrmSequenceEnrollment, EngagementEvent, Workspace
 
 __all__ = [
-    "enroll",
     "get_enrollment",
     "list_enrollments",
     "load_enrollment",
@@ -73,61 +70,6 @@ def record_event(
     )
     session.add(event)
     return event
-
-
-def enroll(scope: Scope, contact_id: int, sequence_id: int) -> EnrollmentPublic:
-    """Put a contact into a sequence. In an active sequence the first step is scheduled at once;
-    in a draft or paused one the enrollment waits (``created``) until the sequence is activated.
-
-    Raises:
-        NotFound: the contact or the sequence is not in this workspace.
-        SequenceNotEnrollable: the sequence is archived.
-        AlreadyEnrolled: the contact already has an enrollment in this sequence.
-    """
-    now = scope.now()
-    with scope.db.transaction() as session:
-        contact = load_contact(session, scope, contact_id, lock=True)
-        seq = load_sequence(session, scope, sequence_id)
-        if seq.status is SequenceStatus.ARCHIVED:
-            raise SequenceNotEnrollable(f"sequence {sequence_id} is archived")
-        taken = session.exec(
-            select(CrmSequenceEnrollment.id).where(
-                CrmSequenceEnrollment.contact_id == contact_id,
-                CrmSequenceEnrollment.sequence_id == sequence_id,
-            )
-        ).first()
-        if taken is not None:
-            raise AlreadyEnrolled(contact_id, sequence_id)
-        steps = live_steps(session, sequence_id)
-        first = scheduling.first_step(steps)
-        active = seq.status is SequenceStatus.ACTIVE
-        ws = session.get(Workspace, scope.workspace_id)
-        zone = scheduling.zone_for(contact, seq, ws)
-        row = CrmSequenceEnrollment(
-            workspace_id=scope.workspace_id,
-            contact_id=contact_id,
-            sequence_id=sequence_id,
-            current_step_id=first.id if first else None,
-            current_step=0,
-            status=EnrollmentStatus.PENDING if active else EnrollmentStatus.CREATED,
-            next_send_at=scheduling.due_for_step(now, first, seq, zone)
-            if active and first
-            else None,
-            enrolled_by=scope.actor,
-            enrolled_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        try:
-            session.flush()
-        except IntegrityError:
-            # Another transaction enrolled the same contact between our check and our insert.
-            raise AlreadyEnrolled(contact_id, sequence_id) from None
-        assert row.id is not None
-        record_event(
-            session, scope, EventType.ENROLLED, contact_id=contact_id, enrollment_id=row.id
-        )
-        return EnrollmentPublic.model_validate(row)
 
 
 def pause_enrollment(

@@ -27,6 +27,8 @@ class TouchStatus(StrEnum):
 
 class EventType(StrEnum):
     ENROLLED = "enrolled"
+    ENROLL_SKIPPED = "enroll_skipped"
+    REPLACED = "replaced"
     SENT = "sent"
     DELIVERED = "delivered"
     OPENED = "opened"

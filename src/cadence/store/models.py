@@ -173,6 +173,7 @@ class CrmSequenceEnrollment(SQLModel, table=True):
     # The step the enrollment is at (stable id) and its 0-based place among the live steps.
     current_step_id: int | None = _fk("crm_sequence_steps.id", nullable=True, ondelete="SET NULL")
     current_step: int = Field(default=0)
+    cycle: int = Field(default=1)  # 1, then one more each time a finished contact is re-enrolled
     status: EnrollmentStatus = Field(sa_type=StrEnumType(EnrollmentStatus), nullable=False)
     paused_from: EnrollmentStatus | None = Field(
         default=None, sa_type=StrEnumType(EnrollmentStatus)
@@ -192,7 +193,9 @@ class Touch(SQLModel, table=True):
 
     __tablename__ = "crm_touches"
     __table_args__ = (
-        UniqueConstraint("enrollment_id", "step_id", name="uq_crm_touches_enrollment_step"),
+        UniqueConstraint(
+            "enrollment_id", "step_id", "cycle", name="uq_crm_touches_enrollment_step_cycle"
+        ),
         # The daily limit: a contact's touches in a time range.
         Index("ix_crm_touches_contact_time", "contact_id", "touched_at"),
         Index("ix_crm_touches_message_id", "message_id"),
@@ -204,6 +207,7 @@ class Touch(SQLModel, table=True):
     contact_id: int = _fk("crm_contacts.id")
     sequence_id: int = _fk("crm_sequences.id")
     step_id: int = _fk("crm_sequence_steps.id")
+    cycle: int = Field(default=1)  # the enrollment's cycle: a re-enrollment runs the steps anew
     channel: ChannelKind = Field(sa_type=StrEnumType(ChannelKind), nullable=False)
     status: TouchStatus = Field(sa_type=StrEnumType(TouchStatus), nullable=False)
     local_day: date = Field(sa_type=Date, nullable=False)
