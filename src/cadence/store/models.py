@@ -24,10 +24,12 @@ from cadence.store.enums import (
 from cadence.store.types import JSONType, StrEnumType, UTCDateTime
 
 __all__ = [
+    "AuditEntry",
     "Contact",
     "CrmSequence",
     "CrmSequenceEnrollment",
     "CrmSequenceStep",
+    "DeadLetter",
     "EngagementEvent",
     "Suppression",
     "Task",
@@ -182,6 +184,10 @@ class CrmSequenceEnrollment(SQLModel, table=True):
     paused_until: datetime | None = _when()
     last_touched_at: datetime | None = _when()
     stop_reason: str | None = Field(default=None, max_length=200)
+    # The promoter's mark: the current step sits in RQ under this job id since this time.
+    job_id: str | None = Field(default=None, max_length=200)
+    enqueued_at: datetime | None = _when()
+    soft_bounces: int = Field(default=0)  # soft bounces in a row; three count as hard
     enrolled_by: str | None = Field(default=None, max_length=200)
     enrolled_at: datetime = _when(nullable=False)
     finished_at: datetime | None = _when()
@@ -214,6 +220,7 @@ class Touch(SQLModel, table=True):
     touched_at: datetime = _when(nullable=False)
     sent_at: datetime | None = _when()
     message_id: str | None = Field(default=None, max_length=300)
+    attempts: int = Field(default=0)
     subject: str | None = Field(default=None, max_length=300)
     body: str | None = Field(default=None, sa_type=Text)
     error: str | None = Field(default=None, sa_type=Text)
@@ -277,4 +284,50 @@ class Suppression(SQLModel, table=True):
     contact_id: int | None = _fk("crm_contacts.id", nullable=True, ondelete="SET NULL")
     reason: SuppressionReason = Field(sa_type=StrEnumType(SuppressionReason), nullable=False)
     source: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _when(nullable=False)
+
+
+class DeadLetter(SQLModel, table=True):
+    """A step that will not run by itself again: retries ran out, or a send was never confirmed."""
+
+    __tablename__ = "crm_dead_letters"
+    __table_args__ = (
+        Index("ix_crm_dead_letters_open", "workspace_id", "resolved_at"),
+        Index("ix_crm_dead_letters_enrollment", "enrollment_id"),
+    )
+
+    id: int | None = _pk()
+    workspace_id: int = _ws()
+    enrollment_id: int = _fk("crm_sequence_enrollments.id")
+    step_id: int | None = _fk("crm_sequence_steps.id", nullable=True, ondelete="SET NULL")
+    touch_id: int | None = _fk("crm_touches.id", nullable=True, ondelete="SET NULL")
+    job_id: str | None = Field(default=None, max_length=200)
+    reason: str = Field(max_length=64)  # retries_exhausted | unconfirmed_send | permanent_error
+    error: str | None = Field(default=None, sa_type=Text)
+    attempts: int = Field(default=0)
+    created_at: datetime = _when(nullable=False)
+    resolved_at: datetime | None = _when()
+    resolution: str | None = Field(default=None, max_length=32)  # retried | discarded | marked_sent
+    resolved_by: str | None = Field(default=None, max_length=200)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, through which tool; and the idempotency key that makes a retry harmless."""
+
+    __tablename__ = "crm_audit_log"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "idempotency_key", name="uq_crm_audit_idempotency"),
+        Index("ix_crm_audit_workspace_time", "workspace_id", "created_at"),
+    )
+
+    id: int | None = _pk()
+    workspace_id: int = _ws()
+    actor: str = Field(max_length=200)
+    source: str = Field(max_length=100)  # e.g. "tool:enroll_contact", "web", "cli"
+    action: str = Field(max_length=100)
+    target_type: str | None = Field(default=None, max_length=50)
+    target_id: str | None = Field(default=None, max_length=100)
+    arguments: dict[str, Any] = _json()
+    result: dict[str, Any] = _json()
+    idempotency_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = _when(nullable=False)
