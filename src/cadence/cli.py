@@ -63,6 +63,36 @@ def demo(
 
 
 @app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
+    promoter: Annotated[bool, typer.Option(help="Run the promoter in this process.")] = True,
+) -> None:
+    """Run an RQ worker on crm:sequences, with the scheduler and the promoter."""
+    import logging
+
+    from cadence.engine.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        run_worker(burst=burst, promoter=promoter)
+    except CadenceError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def promote() -> None:
+    """Run the promoter once: move due steps into RQ, re-queue vanished ones, sweep stuck sends."""
+    from cadence.engine import runtime
+    from cadence.engine.promoter import promote as run_promote
+
+    try:
+        stats = run_promote(runtime.configure(runtime.from_settings()))
+    except CadenceError as exc:
+        raise _fail(exc) from None
+    console.print(stats)
+
+
+@app.command()
 def version() -> None:
     """Print Cadence's version."""
     from cadence import __version__

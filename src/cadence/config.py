@@ -49,6 +49,24 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         "http://127.0.0.1:8000", description="Base of the links Cadence puts in emails."
     )
+    retry_intervals: list[int] = Field(
+        [60, 120, 240, 480, 960],
+        description="Seconds to wait before each retry of a step that failed transiently "
+        "(exponential backoff); its length is the number of retries before a dead letter.",
+    )
+    promote_horizon_seconds: int = Field(
+        300, ge=0, description="The promoter moves steps due within this many seconds into RQ."
+    )
+    promote_interval_seconds: float = Field(
+        10, gt=0, description="Seconds between promoter runs in `cadence worker`."
+    )
+    batch_size: int = Field(100, ge=1, le=5000, description="Steps per RQ job at most.")
+    unconfirmed_timeout_seconds: int = Field(
+        900,
+        ge=1,
+        description="A touch reserved this long ago and never confirmed (the worker died "
+        "mid-send) becomes a dead letter; it is never resent by itself.",
+    )
     auto_migrate: bool = Field(
         True, description="Upgrade an embedded SQLite database to the newest schema on first use."
     )

@@ -96,17 +96,24 @@ def reserve_touch(
     """
     session.exec(select(Contact.id).where(Contact.id == contact_id).with_for_update()).one()
     existing = session.exec(
-        select(Touch.id).where(
+        select(Touch).where(
             Touch.enrollment_id == enrollment_id, Touch.step_id == step_id, Touch.cycle == cycle
         )
     ).first()
-    if existing is not None:
-        return Duplicate(touch_id=existing)
+    if existing is not None and existing.status is not TouchStatus.FAILED:
+        assert existing.id is not None
+        return Duplicate(touch_id=existing.id)
     start, end = local_day_bounds(at, zone)
     day = start.astimezone(zone).date()
     count = touches_on_day(session, contact_id, start, end)
     if count >= limit:
         return Deferred(until=end, local_day=day, count=count, limit=limit)
+    if existing is not None:  # a failed attempt: this retry takes its row again
+        existing.status, existing.touched_at, existing.local_day = TouchStatus.RESERVED, at, day
+        session.add(existing)
+        session.flush()
+        assert existing.id is not None
+        return Reserved(touch_id=existing.id, local_day=day, count=count + 1)
     touch = Touch(
         workspace_id=workspace_id,
         enrollment_id=enrollment_id,

@@ -77,9 +77,10 @@ def _suppress(
         )
 
 
-def _stop_contact(
+def stop_contact_in(
+    session: Session,
     scope: Scope,
-    contact_id: int,
+    contact: Contact,
     *,
     event: EnrollmentEvent,
     event_type: EventType,
@@ -87,42 +88,92 @@ def _stop_contact(
     reason: SuppressionReason,
     source: str,
     detail: str | None,
-) -> list[EnrollmentPublic]:
+) -> list[CrmSequenceEnrollment]:
+    """Stop every live enrollment of ``contact`` and suppress its address, in the caller's
+    transaction; returns the enrollments stopped."""
     now = scope.now()
+    rows = list(
+        session.exec(
+            select(CrmSequenceEnrollment)
+            .where(
+                CrmSequenceEnrollment.workspace_id == scope.workspace_id,
+                CrmSequenceEnrollment.contact_id == contact.id,
+                col(CrmSequenceEnrollment.status).in_(list(LIVE_STATES)),
+            )
+            .with_for_update()
+        )
+    )
+    for row in rows:
+        row.status = transition(row.status, event)
+        row.next_send_at = None
+        row.paused_from = None
+        row.job_id = None
+        row.finished_at = now
+        row.stop_reason = reason.value
+        row.updated_at = now
+        session.add(row)
+    contact.email_status = email_status
+    contact.updated_at = now
+    session.add(contact)
+    _suppress(session, scope, contact, reason, source)
+    record_event(
+        session,
+        scope,
+        event_type,
+        contact_id=contact.id,
+        source=source,
+        detail=detail,
+        stopped=[r.id for r in rows],
+    )
+    return rows
+
+
+_STOPS = {
+    "bounce": (
+        EnrollmentEvent.BOUNCE,
+        EventType.BOUNCED,
+        EmailStatus.BOUNCED,
+        SuppressionReason.BOUNCED,
+    ),
+    "unsubscribe": (
+        EnrollmentEvent.UNSUBSCRIBE,
+        EventType.UNSUBSCRIBED,
+        EmailStatus.UNSUBSCRIBED,
+        SuppressionReason.UNSUBSCRIBED,
+    ),
+    "complaint": (
+        EnrollmentEvent.UNSUBSCRIBE,
+        EventType.COMPLAINED,
+        EmailStatus.COMPLAINED,
+        SuppressionReason.COMPLAINED,
+    ),
+}
+
+
+def stop_contact(
+    session: Session, scope: Scope, contact: Contact, kind: str, *, source: str, detail: str | None
+) -> list[CrmSequenceEnrollment]:
+    """``stop_contact_in`` for a bounce, an unsubscribe or a complaint."""
+    event, event_type, email_status, reason = _STOPS[kind]
+    return stop_contact_in(
+        session,
+        scope,
+        contact,
+        event=event,
+        event_type=event_type,
+        email_status=email_status,
+        reason=reason,
+        source=source,
+        detail=detail,
+    )
+
+
+def _stop(
+    scope: Scope, contact_id: int, kind: str, source: str, detail: str | None
+) -> list[EnrollmentPublic]:
     with scope.db.transaction() as session:
         contact = load_contact(session, scope, contact_id, lock=True)
-        rows = list(
-            session.exec(
-                select(CrmSequenceEnrollment)
-                .where(
-                    CrmSequenceEnrollment.workspace_id == scope.workspace_id,
-                    CrmSequenceEnrollment.contact_id == contact_id,
-                    col(CrmSequenceEnrollment.status).in_(list(LIVE_STATES)),
-                )
-                .with_for_update()
-            )
-        )
-        for row in rows:
-            row.status = transition(row.status, event)
-            row.next_send_at = None
-            row.paused_from = None
-            row.finished_at = now
-            row.stop_reason = reason.value
-            row.updated_at = now
-            session.add(row)
-        contact.email_status = email_status
-        contact.updated_at = now
-        session.add(contact)
-        _suppress(session, scope, contact, reason, source)
-        record_event(
-            session,
-            scope,
-            event_type,
-            contact_id=contact_id,
-            source=source,
-            detail=detail,
-            stopped=[r.id for r in rows],
-        )
+        rows = stop_contact(session, scope, contact, kind, source=source, detail=detail)
         return [EnrollmentPublic.model_validate(r) for r in rows]
 
 
@@ -130,48 +181,21 @@ def record_bounce(
     scope: Scope, contact_id: int, *, source: str = "smtp", detail: str | None = None
 ) -> list[EnrollmentPublic]:
     """A hard bounce: suppress the address and stop every live enrollment of the contact."""
-    return _stop_contact(
-        scope,
-        contact_id,
-        event=EnrollmentEvent.BOUNCE,
-        event_type=EventType.BOUNCED,
-        email_status=EmailStatus.BOUNCED,
-        reason=SuppressionReason.BOUNCED,
-        source=source,
-        detail=detail,
-    )
+    return _stop(scope, contact_id, "bounce", source, detail)
 
 
 def record_unsubscribe(
     scope: Scope, contact_id: int, *, source: str = "link", detail: str | None = None
 ) -> list[EnrollmentPublic]:
     """An unsubscribe: suppress the address and stop every live enrollment of the contact."""
-    return _stop_contact(
-        scope,
-        contact_id,
-        event=EnrollmentEvent.UNSUBSCRIBE,
-        event_type=EventType.UNSUBSCRIBED,
-        email_status=EmailStatus.UNSUBSCRIBED,
-        reason=SuppressionReason.UNSUBSCRIBED,
-        source=source,
-        detail=detail,
-    )
+    return _stop(scope, contact_id, "unsubscribe", source, detail)
 
 
 def record_complaint(
     scope: Scope, contact_id: int, *, source: str = "fbl", detail: str | None = None
 ) -> list[EnrollmentPublic]:
     """A spam complaint: treated as an unsubscribe, and remembered as a complaint."""
-    return _stop_contact(
-        scope,
-        contact_id,
-        event=EnrollmentEvent.UNSUBSCRIBE,
-        event_type=EventType.COMPLAINED,
-        email_status=EmailStatus.COMPLAINED,
-        reason=SuppressionReason.COMPLAINED,
-        source=source,
-        detail=detail,
-    )
+    return _stop(scope, contact_id, "complaint", source, detail)
 
 
 def is_suppressed(session: Session, scope: Scope, email: str | None) -> bool:

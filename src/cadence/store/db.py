@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,6 +98,15 @@ class Database:
                 self.engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise ConfigurationError(f"database URL {url!r} cannot be used: {exc}") from exc
+        # RQ forks a work horse per job: a child must not reuse its parent's pooled connections.
+        engine_ref = weakref.ref(self.engine)
+
+        def _drop_inherited_pool() -> None:
+            engine = engine_ref()
+            if engine is not None:
+                engine.dispose(close=False)
+
+        os.register_at_fork(after_in_child=_drop_inherited_pool)
         if (
             auto_migrate
             and self.dialect == "sqlite"
