@@ -50,7 +50,7 @@ def demo(
         "cadence-demo.db"
     ),
 ) -> None:
-    """Run the demo: a workspace, contacts, a three-step sequence, enrollments and a reply."""
+    """Run the demo: sequences, a worker, an SMTP sink and a simulated week, end to end."""
     from cadence.demo import run_demo
 
     for suffix in ("", "-wal", "-shm"):
@@ -90,6 +90,22 @@ def promote() -> None:
     except CadenceError as exc:
         raise _fail(exc) from None
     console.print(stats)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the web app (unsubscribe links, admin queue counts, the RQ dashboard at /rq)."""
+    import uvicorn
+
+    from cadence.engine.connection import DEFAULT_LOCAL_REDIS
+    from cadence.web import create_app
+
+    settings = get_settings()
+    redis_url = DEFAULT_LOCAL_REDIS if settings.redis_url == "auto" else settings.redis_url
+    uvicorn.run(create_app(redis_url=redis_url), host=host, port=port)
 
 
 @app.command()
