@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cadence.domain.specs import ChannelKind
 from cadence.domain.states import TERMINAL_STATES, EnrollmentStatus
-from cadence.domain.templates import render
+from cadence.domain.templates import missing_fields
 
 __all__ = [
     "Conflict",
@@ -204,11 +204,11 @@ def allowed_resolutions(conflicts: Sequence[Conflict]) -> list[Resolution]:
 
 
 def _missing_fields(contact: ContactFacts, seq: SequenceFacts) -> list[tuple[str, int]]:
+    present = [k for k, v in contact.merge_context.items() if v is not None and v != ""]
     found: list[tuple[str, int]] = []
     for step in seq.steps:
         for _where, source in step.templates:
-            for name in render(source, contact.merge_context).missing:
-                found.append((name, step.number))
+            found.extend((name, step.number) for name in missing_fields(source, present))
     return found
 
 

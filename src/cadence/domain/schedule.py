@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -309,7 +310,13 @@ def local_day_bounds(at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
         InvalidInput: if ``at`` is naive.
     """
     _require_aware("at", at)
-    midnight = datetime.combine(at.astimezone(tz).date(), time())
+    return _day_bounds(tz, at.astimezone(tz).date())
+
+
+@lru_cache(maxsize=65_536)
+def _day_bounds(tz: ZoneInfo, day: date) -> tuple[datetime, datetime]:
+    # Contacts share zones and days: finding the transitions once per (zone, day) is enough.
+    midnight = datetime.combine(day, time())
     return first_instant_at(midnight, tz), first_instant_at(midnight + timedelta(days=1), tz)
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "TemplateError",
     "check_template",
     "merge_fields",
+    "missing_fields",
     "render",
 ]
 
@@ -160,6 +161,21 @@ def merge_fields(source: str) -> list[MergeField]:
     Raises:
         TemplateError: the template does not parse or uses what the sandbox refuses.
     """
+    return list(_merge_fields(source))
+
+
+def missing_fields(source: str, present: Iterable[str]) -> list[str]:
+    """The fields a contact with values for ``present`` cannot fill (no value, no fallback).
+
+    Decided from the template alone, without rendering: cheap enough to run for every contact
+    of a bulk enrollment.
+    """
+    have = set(present)
+    return [f.name for f in _merge_fields(source) if not f.has_fallback and f.name not in have]
+
+
+@lru_cache(maxsize=4096)
+def _merge_fields(source: str) -> tuple[MergeField, ...]:
     tree = _parse(source)
     guarded: set[int] = set()
     for flt in tree.find_all(nodes.Filter):
@@ -180,7 +196,7 @@ def merge_fields(source: str) -> list[MergeField]:
     for name in tree.find_all(nodes.Name):
         fallback = id(name) in guarded
         seen[name.name] = seen.get(name.name, True) and fallback
-    return [MergeField(n, f) for n, f in seen.items()]
+    return tuple(MergeField(n, f) for n, f in seen.items())
 
 
 def check_template(

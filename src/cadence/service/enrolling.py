@@ -503,6 +503,7 @@ def _apply(
         _stop_replaced(session, scope, stop_ids, seq, now)
     fresh = [o for o in plan if o.action == "enrolled"]
     ids: dict[int, int] = {}
+    views: dict[int, EnrollmentPublic] = {}
     if fresh:
         values = [
             {
@@ -528,11 +529,27 @@ def _apply(
                 values[start : start + 2000],
             )
             ids.update({cid: eid for eid, cid in rows})
+        by_contact = {v["contact_id"]: v for v in values}
+        for cid, eid in ids.items():
+            v = by_contact[cid]
+            views[cid] = EnrollmentPublic(
+                id=eid,
+                contact_id=cid,
+                sequence_id=seq.id,
+                current_step_id=v["current_step_id"],
+                current_step=0,
+                status=status,
+                next_send_at=v["next_send_at"],
+                stop_reason=None,
+                enrolled_at=now,
+                finished_at=None,
+            )
     for o in plan:
         if o.action == "reenrolled":
-            ids[o.contact_id] = _restart(
+            view = _restart(
                 session, scope, seq, o.contact_id, first, g.first_due[o.contact_id], active, now
             )
+            ids[o.contact_id], views[o.contact_id] = view.id, view
     events = [
         {
             "workspace_id": scope.workspace_id,
@@ -553,20 +570,9 @@ def _apply(
     ]
     for start in range(0, len(events), 2000):
         session.execute(insert(EngagementEvent), events[start : start + 2000])
-    session.flush()
-    rows_by_id: dict[int, CrmSequenceEnrollment] = {}
-    wanted = sorted(ids.values())
-    for chunk in _chunks(wanted):
-        for row in session.exec(
-            select(CrmSequenceEnrollment).where(col(CrmSequenceEnrollment.id).in_(chunk))
-        ):
-            assert row.id is not None
-            rows_by_id[row.id] = row
     out = []
     for o in plan:
-        eid = ids.get(o.contact_id)
-        view = EnrollmentPublic.model_validate(rows_by_id[eid]) if eid is not None else None
-        out.append(o.model_copy(update={"enrollment": view}))
+        out.append(o.model_copy(update={"enrollment": views.get(o.contact_id)}))
     return out
 
 
@@ -613,7 +619,7 @@ def _restart(
     due: datetime,
     active: bool,
     now: datetime,
-) -> int:
+) -> EnrollmentPublic:
     row = session.exec(
         select(CrmSequenceEnrollment)
         .where(
@@ -636,4 +642,5 @@ def _restart(
     row.enrolled_at = now
     row.updated_at = now
     session.add(row)
-    return row.id
+    session.flush()
+    return EnrollmentPublic.model_validate(row)

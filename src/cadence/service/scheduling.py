@@ -8,14 +8,16 @@ that still exists" for the second.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from cadence.domain.schedule import Delay, due_at, next_open, parse_window
+from cadence.domain.schedule import Delay, SendWindow, due_at, next_open, parse_window
 from cadence.domain.states import LIVE_STATES, EnrollmentEvent, EnrollmentStatus, transition
 from cadence.store.models import (
     Contact,
@@ -39,6 +41,15 @@ __all__ = [
 _EXECUTED_SIDE = frozenset({EnrollmentStatus.SENT})
 
 
+def _window(seq: CrmSequence) -> SendWindow | None:
+    return _parsed_window(json.dumps(seq.send_window, sort_keys=True)) if seq.send_window else None
+
+
+@lru_cache(maxsize=1024)
+def _parsed_window(key: str) -> SendWindow:
+    return parse_window(json.loads(key))
+
+
 def zone_for(contact: Contact | None, seq: CrmSequence, ws: Workspace | None) -> ZoneInfo:
     """The contact's time zone, else the sequence's, else the workspace's, else UTC."""
     for name in (
@@ -55,14 +66,15 @@ def due_for_step(
     previous: datetime, step: CrmSequenceStep, seq: CrmSequence, zone: ZoneInfo
 ) -> datetime:
     """When ``step`` is due if the step before it (or the enrollment) happened at ``previous``."""
-    window = parse_window(seq.send_window) if seq.send_window else None
+    window = _window(seq)
     delay = Delay(hours=step.delay_hours, business_days=step.delay_business_days)
     return due_at(previous, delay, window, zone)
 
 
 def open_at(at: datetime, seq: CrmSequence, zone: ZoneInfo) -> datetime:
     """The first instant from ``at`` inside the sequence's send window (``at`` with no window)."""
-    return next_open(at, parse_window(seq.send_window), zone) if seq.send_window else at
+    window = _window(seq)
+    return next_open(at, window, zone) if window else at
 
 
 def first_step(steps: Sequence[CrmSequenceStep]) -> CrmSequenceStep | None:
