@@ -1,0 +1,1 @@
+"""Offline evaluations of Cadence models."""

@@ -1,0 +1,1 @@
+"""Send-time evaluation: a population generator and a scorer for ``cadence.ai.sendtime``."""
