@@ -48,6 +48,11 @@ from cadence.store.models import (
 
 __all__ = ["Outcome", "Prepared", "StepRef", "dead_letter", "fail_step", "prepare", "record"]
 
+_TASK_KIND = {
+    ChannelKind.LINKEDIN: "LinkedIn",
+    ChannelKind.TASK: "Task",
+    ChannelKind.EMAIL: "Email",
+}
 # A job may run a little before its step's time (clock skew between the scheduler and us).
 EARLY_TOLERANCE = timedelta(seconds=5)
 
@@ -276,7 +281,7 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
             title = (
                 subject.text
                 if subject
-                else f"{step.channel.value.title()}: {ctx.get('full_name') or contact.email}"
+                else f"{_TASK_KIND[step.channel]}: {ctx.get('full_name') or contact.email}"
             )
             task = Task(
                 workspace_id=row.workspace_id,

@@ -83,7 +83,11 @@ def why_not_sent(scope: Scope, enrollment_id: int) -> WhyNotSent:
             return answer(
                 NotSentReason.FINISHED,
                 f"The enrollment has finished ({row.status.value}"
-                + (f": {row.stop_reason}" if row.stop_reason else "")
+                + (
+                    f": {row.stop_reason}"
+                    if row.stop_reason not in (None, row.status.value)
+                    else ""
+                )
                 + ").",
             )
         if row.status is EnrollmentStatus.PAUSED:
