@@ -65,3 +65,50 @@ def test_admin_queue_counts_need_a_workspace_and_are_scoped(app: Cadence) -> Non
         "/admin/queue", headers={"X-Cadence-Workspace": str(theirs.workspace_id)}
     ).json()
     assert other["scheduled"] == 0
+
+
+def test_open_pixel_and_click_redirect_record_engagement_once(app: Cadence) -> None:
+    from sqlmodel import select
+
+    from cadence.channels.links import click_url, open_pixel_url
+    from cadence.store.enums import TouchStatus
+    from cadence.store.models import EngagementEvent, Touch
+
+    scope = f.workspace(app)
+    seq, person = f.sequence(scope), f.contact(scope)
+    e = f.enroll(scope, person.id, seq.id)
+    with app.db.transaction() as s:
+        touch = Touch(
+            workspace_id=scope.workspace_id,
+            enrollment_id=e.id,
+            contact_id=person.id,
+            sequence_id=seq.id,
+            step_id=seq.steps[0].id,
+            channel="email",
+            status=TouchStatus.SENT,
+            local_day=app.clock.now().date(),
+            touched_at=app.clock.now(),
+        )
+        s.add(touch)
+        s.flush()
+        key = f"t{touch.id}-{e.id}-{seq.steps[0].id}-1"
+    client = _client(app)
+    pixel = open_pixel_url("http://t", app.settings.secret_key, touch_key=key).removeprefix(
+        "http://t"
+    )
+    for _ in range(3):  # proxies fetch pixels again and again
+        r = client.get(pixel)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/gif"
+    link = click_url(
+        "http://t", app.settings.secret_key, touch_key=key, target_url="https://example.com/webinar"
+    ).removeprefix("http://t")
+    r = client.get(link, follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "https://example.com/webinar"
+    assert client.get("/o/garbage").status_code == 200  # still a pixel
+    assert client.get("/c/garbage", follow_redirects=False).status_code == 400
+    with app.db.session() as s:
+        kinds = [
+            ev.type
+            for ev in s.exec(select(EngagementEvent).where(EngagementEvent.touch_id.is_not(None)))
+        ]  # type: ignore[union-attr]
+    assert sorted(kinds) == ["clicked", "opened"]

@@ -129,7 +129,8 @@ class SequenceSettings(_Spec):
     allow_reenroll: bool = False
     final_wait_hours: int | None = Field(None, ge=0, le=MAX_DELAY_HOURS)
     timezone: str | None = None  # for contacts without one; else the workspace's
-    smart_send_time: bool = False
+    smart_send_time: bool = False  # send each step at the contact's best hour (send-time model)
+    track_opens: bool = False  # an open pixel in HTML emails (opens are weak, noisy evidence)
 
     _zone = field_validator("timezone")(_check_zone)
 

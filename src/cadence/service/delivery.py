@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from cadence.channels.base import OutgoingEmail, SendResult, ThreadRef
-from cadence.channels.links import unsubscribe_url
+from cadence.channels.links import open_pixel_url, unsubscribe_url
 from cadence.channels.message import message_id_for, reply_subject
 from cadence.domain.specs import ChannelKind, SequenceStatus
 from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
@@ -332,6 +332,11 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
                 touch_key=touch_key,
             ),
             postal_address=ws.postal_address,
+            open_pixel_url=open_pixel_url(
+                app.settings.public_base_url, app.settings.secret_key, touch_key=touch_key
+            )
+            if (seq.settings or {}).get("track_opens")
+            else None,
         )
         return Prepared(
             ref=ref, workspace_id=row.workspace_id, touch_id=reserved.touch_id, email=email

@@ -10,19 +10,25 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from cadence.channels.links import InvalidToken, verify_unsubscribe
+from cadence.channels.links import InvalidToken, verify_click, verify_open, verify_unsubscribe
 from cadence.errors import CadenceError, InvalidInput, NotFound
 from cadence.service import outcomes
 from cadence.service.context import Cadence, Scope
 from cadence.service.queue import StepCounts, step_counts
+from cadence.service.tracking import record_engagement
+from cadence.store.enums import EventType
 from cadence.web.deps import current_scope, get_cadence
 
 __all__ = ["create_app"]
 
 log = logging.getLogger(__name__)
 _STATUS = {NotFound: 404, InvalidInput: 422, InvalidToken: 400}
+# The smallest transparent GIF.
+_PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
+)
 
 
 def _status(exc: CadenceError) -> int:
@@ -51,7 +57,7 @@ def create_app(cadence: Cadence | None = None, *, redis_url: str | None = None) 
 
     @app.post("/u/{token}", response_class=HTMLResponse)
     def unsubscribe(token: str, cadence: Annotated[Cadence, Depends(get_cadence)]) -> str:
-        """RFC 8058 one-click: a POST with ``List-Unsubscribe=One-Click`` (or the form) unsubscribes."""
+        """RFC 8058 one-click: a POST (``List-Unsubscribe=One-Click``, or the form) unsubscribes."""
         data = verify_unsubscribe(token, cadence.settings.secret_key, now=cadence.clock.now())
         # The workspace comes from our own signed token, not from anything the sender chose.
         scope = cadence.scope(data.workspace_id, actor="recipient")
@@ -62,6 +68,25 @@ def create_app(cadence: Cadence | None = None, *, redis_url: str | None = None) 
         except NotFound:
             log.warning("unsubscribe for a contact that no longer exists: %s", data.contact_id)
         return "<!doctype html><title>Unsubscribed</title><p>You are unsubscribed.</p>"
+
+    @app.get("/o/{token}")
+    def open_pixel(token: str, cadence: Annotated[Cadence, Depends(get_cadence)]) -> Response:
+        """The open pixel: records an open (a weak signal: proxies fetch pixels too)."""
+        try:
+            data = verify_open(token, cadence.settings.secret_key, now=cadence.clock.now())
+            record_engagement(cadence, data.touch_key, EventType.OPENED)
+        except InvalidToken:
+            pass  # a broken pixel must still render as a pixel
+        return Response(
+            content=_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"}
+        )
+
+    @app.get("/c/{token}")
+    def click(token: str, cadence: Annotated[Cadence, Depends(get_cadence)]) -> RedirectResponse:
+        """A tracked link: records the click and redirects to the signed target."""
+        data = verify_click(token, cadence.settings.secret_key, now=cadence.clock.now())
+        record_engagement(cadence, data.touch_key, EventType.CLICKED, url=data.target_url)
+        return RedirectResponse(data.target_url, status_code=302)
 
     @app.get("/admin/queue")
     def queue_counts(scope: Annotated[Scope, Depends(current_scope)]) -> StepCounts:
