@@ -116,7 +116,9 @@ def _after_step(
     assert seq.id is not None
     nxt = scheduling.step_after(live_steps(session, seq.id), row.current_step_id)
     if nxt is not None:
-        row.next_send_at = scheduling.due_for_step(at, nxt, seq, zone)  # type: ignore[arg-type]
+        due = scheduling.due_for_step(at, nxt, seq, zone)  # type: ignore[arg-type]
+        contact = session.get(Contact, row.contact_id)
+        row.next_send_at = scheduling.smart_due(session, app, seq, contact, zone, due)  # type: ignore[arg-type]
     else:
         hours = (seq.settings or {}).get("final_wait_hours")
         wait = app.settings.completion_wait_hours if hours is None else int(hours)

@@ -250,6 +250,7 @@ class _Gathered:
         for cid, c in self.contacts.items():
             zone = scheduling.zone_for(c, seq, self.ws)
             due = scheduling.due_for_step(now, first, seq, zone) if first else now
+            due = scheduling.smart_due(session, scope.app, seq, c, zone, due)
             self.first_due[cid] = due
             self.bounds[cid] = local_day_bounds(due, zone)
         self.touches: dict[int, list[datetime]] = defaultdict(list)

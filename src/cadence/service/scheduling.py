@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from cadence.domain.schedule import Delay, SendWindow, due_at, next_open, parse_window
 from cadence.domain.states import LIVE_STATES, EnrollmentEvent, EnrollmentStatus, transition
+from cadence.service.context import Cadence
 from cadence.store.models import (
     Contact,
     CrmSequence,
@@ -33,6 +34,7 @@ __all__ = [
     "open_at",
     "reposition_enrollments",
     "schedule_created",
+    "smart_due",
     "step_after",
     "stop_all",
     "zone_for",
@@ -75,6 +77,22 @@ def open_at(at: datetime, seq: CrmSequence, zone: ZoneInfo) -> datetime:
     """The first instant from ``at`` inside the sequence's send window (``at`` with no window)."""
     window = _window(seq)
     return next_open(at, window, zone) if window else at
+
+
+def smart_due(
+    session: Session,
+    app: Cadence,
+    seq: CrmSequence,
+    contact: Contact | None,
+    zone: ZoneInfo,
+    due: datetime,
+) -> datetime:
+    """``due`` moved to the contact's best hour when the sequence has smart send time on."""
+    if contact is None or not (seq.settings or {}).get("smart_send_time"):
+        return due
+    from cadence.service.sendtime import best_send_time
+
+    return best_send_time(session, app, contact, _window(seq), zone, due)
 
 
 def first_step(steps: Sequence[CrmSequenceStep]) -> CrmSequenceStep | None:

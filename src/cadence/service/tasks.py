@@ -98,7 +98,8 @@ def complete_task(scope: Scope, task_id: int, *, skipped: bool = False) -> TaskP
             nxt = scheduling.step_after(live_steps(session, seq.id), row.current_step_id)
             zone = scheduling.zone_for(contact, seq, ws)
             if nxt is not None:
-                row.next_send_at = scheduling.due_for_step(now, nxt, seq, zone)
+                due = scheduling.due_for_step(now, nxt, seq, zone)
+                row.next_send_at = scheduling.smart_due(session, scope.app, seq, contact, zone, due)
             else:
                 wait = (seq.settings or {}).get("final_wait_hours")
                 from datetime import timedelta
