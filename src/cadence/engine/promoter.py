@@ -25,6 +25,7 @@ from cadence.engine.connection import RedisLock
 from cadence.engine.jobs import batch_job_id, queue_for, run_batch
 from cadence.engine.runtime import EngineRuntime
 from cadence.service.delivery import StepRef, fail_step
+from cadence.service.lookup import lock_enrollment
 from cadence.store.enums import TouchStatus
 from cadence.store.models import CrmSequence, CrmSequenceEnrollment, Touch
 
@@ -87,11 +88,8 @@ def _sweep_unconfirmed(rt: EngineRuntime, before: datetime) -> int:
     count = 0
     for touch_id, enrollment_id in stale:
         with rt.app.db.transaction() as session:
-            row = session.exec(
-                select(CrmSequenceEnrollment)
-                .where(CrmSequenceEnrollment.id == enrollment_id)
-                .with_for_update()
-            ).one()
+            row = lock_enrollment(session, enrollment_id)
+            assert row is not None  # enrollments are never deleted under a live row
             touch = session.get(Touch, touch_id)
             if touch is None or touch.status is not TouchStatus.RESERVED:
                 continue

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from cadence.domain.specs import ContactSpec, parse
 from cadence.errors import InvalidInput, NotFound
 from cadence.service.context import Scope
+from cadence.service.lookup import load_scoped
 from cadence.service.views import ContactPublic
 from cadence.store.models import Contact, Workspace
 
@@ -34,15 +35,7 @@ def load_contact(session: Session, scope: Scope, contact_id: int, *, lock: bool 
     Raises:
         NotFound: no such contact in this workspace.
     """
-    query = select(Contact).where(
-        Contact.id == contact_id, Contact.workspace_id == scope.workspace_id
-    )
-    if lock:
-        query = query.with_for_update()
-    contact = session.exec(query).first()
-    if contact is None:
-        raise NotFound("contact", contact_id)
-    return contact
+    return load_scoped(session, scope, Contact, contact_id, kind="contact", lock=lock)
 
 
 def _existing(

@@ -12,8 +12,10 @@ from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
 from cadence.errors import InvalidInput, NotFound
 from cadence.service.context import Scope
 from cadence.service.enrollments import record_event
+from cadence.service.lifecycle import finish
+from cadence.service.lookup import lock_enrollment
 from cadence.store.enums import EventType, TouchStatus
-from cadence.store.models import CrmSequenceEnrollment, DeadLetter, Touch
+from cadence.store.models import DeadLetter, Touch
 
 __all__ = ["DeadLetterAction", "DeadLetterPublic", "list_dead_letters", "resolve_dead_letter"]
 
@@ -83,11 +85,8 @@ def resolve_dead_letter(
                 field="dead_letter_id",
                 value=dead_letter_id,
             )
-        row = session.exec(
-            select(CrmSequenceEnrollment)
-            .where(CrmSequenceEnrollment.id == letter.enrollment_id)
-            .with_for_update()
-        ).one()
+        row = lock_enrollment(session, letter.enrollment_id)
+        assert row is not None  # enrollments are never deleted under a live row
         touch = session.get(Touch, letter.touch_id) if letter.touch_id else None
         if row.status is EnrollmentStatus.FAILED:
             if act is DeadLetterAction.RETRY:
@@ -103,12 +102,7 @@ def resolve_dead_letter(
                     row.status = transition(row.status, EnrollmentEvent.SEND)
                     row.last_touched_at = now
             else:
-                row.status = transition(row.status, EnrollmentEvent.REMOVE)
-                row.next_send_at, row.finished_at, row.stop_reason = (
-                    None,
-                    now,
-                    "dead letter discarded",
-                )
+                finish(row, EnrollmentEvent.REMOVE, now=now, reason="dead letter discarded")
             row.updated_at = now
             session.add(row)
             if touch is not None:

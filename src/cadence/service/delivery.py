@@ -30,6 +30,8 @@ from cadence.service import scheduling
 from cadence.service.context import Cadence, Scope
 from cadence.service.enrollments import record_event
 from cadence.service.governor import Deferred, Duplicate, daily_limit, reserve_touch
+from cadence.service.lifecycle import finish
+from cadence.service.lookup import lock_enrollment
 from cadence.service.outcomes import is_suppressed, stop_contact
 from cadence.service.rendering import merge_context
 from cadence.service.sequences import live_steps
@@ -132,10 +134,13 @@ def _advance(
     assert seq.id is not None
     nxt = scheduling.step_after(live_steps(session, seq.id), row.current_step_id)
     if nxt is None:
-        row.status = transition(row.status, EnrollmentEvent.ADVANCE, EnrollmentStatus.COMPLETED)
-        row.next_send_at = None
-        row.finished_at = now
-        row.stop_reason = "completed"
+        finish(
+            row,
+            EnrollmentEvent.ADVANCE,
+            now=now,
+            reason="completed",
+            target=EnrollmentStatus.COMPLETED,
+        )
         record_event(
             session, scope, EventType.COMPLETED, contact_id=row.contact_id, enrollment_id=row.id
         )
@@ -184,11 +189,7 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
     """Phase 1: check, reserve and render one step in a short transaction."""
     now = app.clock.now()
     with app.db.transaction() as session:
-        row = session.exec(
-            select(CrmSequenceEnrollment)
-            .where(CrmSequenceEnrollment.id == ref.enrollment_id)
-            .with_for_update()
-        ).first()
+        row = lock_enrollment(session, ref.enrollment_id)
         if (
             row is None
             or row.cycle != ref.cycle
@@ -221,9 +222,7 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
         assert contact is not None and ws is not None and step is not None and step.id is not None
         zone = scheduling.zone_for(contact, seq, ws)
         if is_suppressed(session, scope, contact.email) and step.channel is ChannelKind.EMAIL:
-            row.status = transition(row.status, EnrollmentEvent.REMOVE)
-            row.stop_reason, row.next_send_at, row.finished_at = "suppressed", None, now
-            _clear_mark(row)
+            finish(row, EnrollmentEvent.REMOVE, now=now, reason="suppressed")
             session.add(row)
             return Outcome.STOPPED
         conditions = step.conditions or {}
@@ -243,17 +242,7 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
             return Outcome.SKIPPED
         assert row.id is not None
         reserved = reserve_touch(
-            session,
-            workspace_id=row.workspace_id,
-            contact_id=row.contact_id,
-            enrollment_id=row.id,
-            sequence_id=row.sequence_id,
-            step_id=step.id,
-            cycle=row.cycle,
-            channel=step.channel,
-            at=now,
-            zone=zone,
-            limit=daily_limit(scope, ws),
+            session, row, step, at=now, zone=zone, limit=daily_limit(scope, ws)
         )
         if isinstance(reserved, Duplicate):
             return Outcome.DUPLICATE
@@ -386,11 +375,8 @@ def record(app: Cadence, prepared: Prepared, result: SendResult) -> Outcome:
     """Phase 3: record what the send did, and schedule what comes next."""
     now = app.clock.now()
     with app.db.transaction() as session:
-        row = session.exec(
-            select(CrmSequenceEnrollment)
-            .where(CrmSequenceEnrollment.id == prepared.ref.enrollment_id)
-            .with_for_update()
-        ).one()
+        row = lock_enrollment(session, prepared.ref.enrollment_id)
+        assert row is not None  # an enrollment with a reserved touch is never deleted
         touch = session.get(Touch, prepared.touch_id)
         assert touch is not None
         scope = _scope(app, row)
@@ -455,11 +441,7 @@ def dead_letter(app: Cadence, ref: StepRef, *, reason: str, error: str, job_id: 
     """
     now = app.clock.now()
     with app.db.transaction() as session:
-        row = session.exec(
-            select(CrmSequenceEnrollment)
-            .where(CrmSequenceEnrollment.id == ref.enrollment_id)
-            .with_for_update()
-        ).first()
+        row = lock_enrollment(session, ref.enrollment_id)
         if row is None or row.current_step_id != ref.step_id or row.cycle != ref.cycle:
             return False
         if row.status is not EnrollmentStatus.PENDING:

@@ -44,7 +44,6 @@ from cadence.domain.states import (
     TERMINAL_STATES,
     EnrollmentEvent,
     EnrollmentStatus,
-    transition,
 )
 from cadence.errors import (
     AlreadyEnrolled,
@@ -56,6 +55,7 @@ from cadence.errors import (
 )
 from cadence.service import scheduling
 from cadence.service.context import Scope
+from cadence.service.lifecycle import finish
 from cadence.service.rendering import merge_context
 from cadence.service.sequences import live_steps, load_sequence
 from cadence.service.views import EnrollmentPublic
@@ -592,12 +592,12 @@ def _stop_replaced(
         for row in rows:
             if row.status in TERMINAL_STATES:
                 continue
-            row.status = transition(row.status, EnrollmentEvent.REMOVE)
-            row.stop_reason = f"replaced by sequence {seq.id} ({seq.name})"[:200]
-            row.next_send_at = None
-            row.paused_from = None
-            row.finished_at = now
-            row.updated_at = now
+            finish(
+                row,
+                EnrollmentEvent.REMOVE,
+                now=now,
+                reason=f"replaced by sequence {seq.id} ({seq.name})",
+            )
             session.add(row)
             session.add(
                 EngagementEvent(

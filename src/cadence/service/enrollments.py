@@ -8,10 +8,11 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
-from cadence.errors import NotFound
 from cadence.service import scheduling
 from cadence.service.contacts import load_contact
 from cadence.service.context import Scope
+from cadence.service.lifecycle import finish
+from cadence.service.lookup import load_scoped
 from cadence.service.sequences import load_sequence
 from cadence.service.views import EnrollmentPublic
 from cadence.store.enums import EventType
@@ -36,16 +37,9 @@ def load_enrollment(
     Raises:
         NotFound: no such enrollment in this workspace.
     """
-    query = select(CrmSequenceEnrollment).where(
-        CrmSequenceEnrollment.id == enrollment_id,
-        CrmSequenceEnrollment.workspace_id == scope.workspace_id,
+    return load_scoped(
+        session, scope, CrmSequenceEnrollment, enrollment_id, kind="enrollment", lock=lock
     )
-    if lock:
-        query = query.with_for_update()
-    row = session.exec(query).first()
-    if row is None:
-        raise NotFound("enrollment", enrollment_id)
-    return row
 
 
 def record_event(
@@ -133,11 +127,7 @@ def remove_enrollment(
     now = scope.now()
     with scope.db.transaction() as session:
         row = load_enrollment(session, scope, enrollment_id, lock=True)
-        row.status = transition(row.status, EnrollmentEvent.REMOVE)
-        row.stop_reason = reason
-        row.next_send_at = None
-        row.finished_at = now
-        row.updated_at = now
+        finish(row, EnrollmentEvent.REMOVE, now=now, reason=reason)
         session.add(row)
         record_event(
             session,

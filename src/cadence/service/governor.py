@@ -17,14 +17,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cadence.domain.schedule import local_day_bounds
-from cadence.domain.specs import ChannelKind
 from cadence.service import scheduling
 from cadence.service.context import Scope
 from cadence.service.enrolling import COUNTED_TOUCHES
 from cadence.service.enrollments import load_enrollment
 from cadence.service.sequences import load_sequence
 from cadence.store.enums import TouchStatus
-from cadence.store.models import Contact, CrmSequenceStep, Touch, Workspace
+from cadence.store.models import Contact, CrmSequenceEnrollment, CrmSequenceStep, Touch, Workspace
 
 __all__ = [
     "Deferred",
@@ -78,14 +77,9 @@ def touches_on_day(session: Session, contact_id: int, start: datetime, end: date
 
 def reserve_touch(
     session: Session,
+    row: CrmSequenceEnrollment,
+    step: CrmSequenceStep,
     *,
-    workspace_id: int,
-    contact_id: int,
-    enrollment_id: int,
-    sequence_id: int,
-    step_id: int,
-    cycle: int,
-    channel: ChannelKind,
     at: datetime,
     zone: ZoneInfo,
     limit: int,
@@ -94,6 +88,8 @@ def reserve_touch(
 
     Commit the transaction promptly: the contact's row stays locked until then.
     """
+    assert row.id is not None and step.id is not None
+    contact_id, enrollment_id, step_id, cycle = row.contact_id, row.id, step.id, row.cycle
     session.exec(select(Contact.id).where(Contact.id == contact_id).with_for_update()).one()
     existing = session.exec(
         select(Touch).where(
@@ -115,13 +111,13 @@ def reserve_touch(
         assert existing.id is not None
         return Reserved(touch_id=existing.id, local_day=day, count=count + 1)
     touch = Touch(
-        workspace_id=workspace_id,
+        workspace_id=row.workspace_id,
         enrollment_id=enrollment_id,
         contact_id=contact_id,
-        sequence_id=sequence_id,
+        sequence_id=row.sequence_id,
         step_id=step_id,
         cycle=cycle,
-        channel=channel,
+        channel=step.channel,
         status=TouchStatus.RESERVED,
         local_day=day,
         touched_at=at,
@@ -151,19 +147,7 @@ def reserve_touch_for(
         ws = session.get(Workspace, scope.workspace_id)
         assert step is not None and step.id is not None and ws is not None and row.id is not None
         zone = scheduling.zone_for(contact, seq, ws)
-        result = reserve_touch(
-            session,
-            workspace_id=scope.workspace_id,
-            contact_id=row.contact_id,
-            enrollment_id=row.id,
-            sequence_id=row.sequence_id,
-            step_id=step.id,
-            cycle=row.cycle,
-            channel=step.channel,
-            at=at,
-            zone=zone,
-            limit=daily_limit(scope, ws),
-        )
+        result = reserve_touch(session, row, step, at=at, zone=zone, limit=daily_limit(scope, ws))
         if isinstance(result, Deferred):
             return Deferred(
                 until=scheduling.open_at(result.until, seq, zone),

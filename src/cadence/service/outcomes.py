@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from cadence.domain.states import LIVE_STATES, EnrollmentEvent, transition
+from cadence.domain.states import LIVE_STATES, EnrollmentEvent
 from cadence.service.contacts import load_contact
 from cadence.service.context import Scope
 from cadence.service.enrollments import load_enrollment, record_event
+from cadence.service.lifecycle import finish
 from cadence.service.views import EnrollmentPublic
 from cadence.store.enums import EmailStatus, EventType, SuppressionReason
 from cadence.store.models import Contact, CrmSequenceEnrollment, Suppression
@@ -36,12 +37,8 @@ def record_reply(
     now = scope.now()
     with scope.db.transaction() as session:
         row = load_enrollment(session, scope, enrollment_id, lock=True)
-        row.status = transition(row.status, EnrollmentEvent.REPLY)
-        row.next_send_at = None
-        row.paused_from = None
+        finish(row, EnrollmentEvent.REPLY, now=now, reason="replied")
         row.finished_at = at or now
-        row.stop_reason = "replied"
-        row.updated_at = now
         session.add(row)
         record_event(
             session,
@@ -104,13 +101,7 @@ def stop_contact_in(
         )
     )
     for row in rows:
-        row.status = transition(row.status, event)
-        row.next_send_at = None
-        row.paused_from = None
-        row.job_id = None
-        row.finished_at = now
-        row.stop_reason = reason.value
-        row.updated_at = now
+        finish(row, event, now=now, reason=reason.value)
         session.add(row)
     contact.email_status = email_status
     contact.updated_at = now

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from cadence.domain.schedule import Delay, SendWindow, due_at, next_open, parse_window
 from cadence.domain.states import LIVE_STATES, EnrollmentEvent, EnrollmentStatus, transition
 from cadence.service.context import Cadence
+from cadence.service.lifecycle import finish
 from cadence.store.models import (
     Contact,
     CrmSequence,
@@ -160,11 +161,7 @@ def stop_all(session: Session, seq: CrmSequence, now: datetime, *, reason: str) 
         )
     )
     for row in rows:
-        row.status = transition(row.status, EnrollmentEvent.REMOVE)
-        row.stop_reason = reason
-        row.next_send_at = None
-        row.finished_at = now
-        row.updated_at = now
+        finish(row, EnrollmentEvent.REMOVE, now=now, reason=reason)
         session.add(row)
     return len(rows)
 

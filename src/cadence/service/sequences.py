@@ -17,6 +17,7 @@ from cadence.domain.templates import check_template
 from cadence.errors import InvalidInput, InvalidStep, NotFound
 from cadence.service import scheduling
 from cadence.service.context import Scope
+from cadence.service.lookup import load_scoped
 from cadence.service.views import SequencePublic, StepPublic
 from cadence.store.models import CrmSequence, CrmSequenceEnrollment, CrmSequenceStep, Workspace
 
@@ -54,15 +55,7 @@ def load_sequence(
     Raises:
         NotFound: no such sequence in this workspace.
     """
-    query = select(CrmSequence).where(
-        CrmSequence.id == sequence_id, CrmSequence.workspace_id == scope.workspace_id
-    )
-    if lock:
-        query = query.with_for_update()
-    seq = session.exec(query).first()
-    if seq is None:
-        raise NotFound("sequence", sequence_id)
-    return seq
+    return load_scoped(session, scope, CrmSequence, sequence_id, kind="sequence", lock=lock)
 
 
 def live_steps(session: Session, sequence_id: int) -> list[CrmSequenceStep]:

@@ -13,9 +13,10 @@ from cadence.errors import InvalidInput, NotFound
 from cadence.service import scheduling
 from cadence.service.context import Scope
 from cadence.service.enrollments import record_event
+from cadence.service.lookup import lock_enrollment
 from cadence.service.sequences import live_steps
 from cadence.store.enums import EventType, TaskStatus, TouchStatus
-from cadence.store.models import Contact, CrmSequence, CrmSequenceEnrollment, Task, Touch, Workspace
+from cadence.store.models import Contact, CrmSequence, Task, Touch, Workspace
 
 __all__ = ["TaskPublic", "complete_task", "list_tasks"]
 
@@ -81,11 +82,8 @@ def complete_task(scope: Scope, task_id: int, *, skipped: bool = False) -> TaskP
                 touch.status = TouchStatus.SKIPPED if skipped else TouchStatus.DONE
                 touch.sent_at = now
                 session.add(touch)
-        row = session.exec(
-            select(CrmSequenceEnrollment)
-            .where(CrmSequenceEnrollment.id == task.enrollment_id)
-            .with_for_update()
-        ).one()
+        row = lock_enrollment(session, task.enrollment_id)
+        assert row is not None  # enrollments are never deleted under a live row
         waiting = row.current_step_id == task.step_id and (
             row.status is EnrollmentStatus.SENT
             or (row.status is EnrollmentStatus.PAUSED and row.paused_from is EnrollmentStatus.SENT)
