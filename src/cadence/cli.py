@@ -109,6 +109,33 @@ def serve(
 
 
 @app.command()
+def chat(
+    workspace: Annotated[int, typer.Option(help="The workspace to act in.")],
+    user: Annotated[str, typer.Option(help="Who is talking (recorded in the audit log).")] = "rep",
+    timezone: Annotated[str, typer.Option(help="Your time zone, for times in answers.")] = "UTC",
+    thread: Annotated[str | None, typer.Option(help="Resume this conversation thread.")] = None,
+) -> None:
+    """Talk to the Cadence agent in the terminal (needs CADENCE_MODEL)."""
+    from cadence.graph.chat import run_chat
+
+    raise typer.Exit(
+        code=run_chat(workspace_id=workspace, user=user, timezone=timezone, thread_id=thread)
+    )
+
+
+@app.command(
+    "eval",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def eval_(ctx: typer.Context) -> None:
+    """Run an eval suite: send-time, personalization or agent (see `cadence eval --help`)."""
+    from evals.cli import app as evals_app
+
+    evals_app(args=ctx.args, prog_name="cadence eval")
+
+
+@app.command()
 def version() -> None:
     """Print Cadence's version."""
     from cadence import __version__

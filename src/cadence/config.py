@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     )
     model: str | None = Field(
         None,
-        description="Chat model, init_chat_model style ('anthropic:claude-sonnet-4-5'). "
+        description="Chat model, init_chat_model style ('anthropic:claude-sonnet-5'). "
         "None: no model; tools still work and personalization is deterministic.",
     )
     secret_key: str = Field(

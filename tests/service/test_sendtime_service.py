@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from cadence.clock import ManualClock
 from cadence.service.context import Cadence
 from cadence.service.enrollments import record_event
-from cadence.service.sendtime import reset_cache
 from cadence.store.enums import EventType
 from tests import factories as f
 
@@ -30,7 +29,6 @@ def _history(app: Cadence, scope: object, contact_id: int, weeks: int = 8) -> No
 def test_smart_send_time_moves_the_step_to_the_companys_reply_hour(
     app: Cadence, clock: ManualClock
 ) -> None:
-    reset_cache()
     scope = f.workspace(app)
     colleagues = [f.contact(scope, n, company="Initech", timezone="UTC") for n in range(1, 7)]
     for c in colleagues:

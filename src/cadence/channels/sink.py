@@ -41,7 +41,7 @@ class _Handler:
 
 
 class SmtpSink:
-    """An SMTP server on 127.0.0.1 that accepts everything but the addresses it is told to refuse."""
+    """An SMTP server on 127.0.0.1 that accepts all mail but for the addresses told to refuse."""
 
     def __init__(self, *, port: int = 0, reject: Mapping[str, str] | None = None) -> None:
         if port == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cadence.clock import Clock, SystemClock
 from cadence.config import Settings, get_settings
@@ -19,6 +20,9 @@ class Cadence:
     db: Database
     clock: Clock = field(default_factory=SystemClock)
     settings: Settings = field(default_factory=get_settings)
+    # Per-app memo for derived data that is costly to rebuild (fitted models); it lives and dies
+    # with the app, so tests and hosts with several apps never share it.
+    memo: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, clock: Clock | None = None) -> Cadence:

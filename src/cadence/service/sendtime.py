@@ -8,19 +8,27 @@ events. ``best_send_time`` moves a step's due time to the contact's best hour wi
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from cadence.ai.sendtime import ContactProfile, SendTimeModel
+from cadence.ai.sendtime import ContactProfile, Recommendation, SendTimeModel, Window
 from cadence.ai.sendtime import EngagementEvent as ModelEvent
-from cadence.domain.schedule import ALWAYS_OPEN, SendWindow, is_open
-from cadence.service.context import Cadence
+from cadence.domain.schedule import ALWAYS_OPEN, SendWindow, is_open, parse_window
+from cadence.service.context import Cadence, Scope
 from cadence.store.enums import EventType
-from cadence.store.models import Contact, EngagementEvent
+from cadence.store.models import Contact, EngagementEvent, Workspace
 
-__all__ = ["best_send_time", "fitted_model", "profile_of", "reset_cache"]
+__all__ = [
+    "best_send_time",
+    "fitted_model",
+    "model_window",
+    "profile_of",
+    "recommend",
+]
 
 REFIT_AFTER = timedelta(hours=1)
 HISTORY = timedelta(days=180)
@@ -32,12 +40,6 @@ _TYPES = {
     EventType.REPLIED: "replied",
 }
 _lock = threading.Lock()
-_cache: dict[tuple[str, int], tuple[datetime, SendTimeModel]] = {}
-
-
-def reset_cache() -> None:
-    with _lock:
-        _cache.clear()
 
 
 def profile_of(contact: Contact, fallback_zone: str = "UTC") -> ContactProfile:
@@ -54,9 +56,9 @@ def profile_of(contact: Contact, fallback_zone: str = "UTC") -> ContactProfile:
 def fitted_model(session: Session, app: Cadence, workspace_id: int) -> SendTimeModel:
     """The workspace's model, refitted when older than an hour."""
     now = app.clock.now()
-    key = (app.db.url, workspace_id)
+    key = ("send-time model", workspace_id)
     with _lock:
-        cached = _cache.get(key)
+        cached: tuple[datetime, SendTimeModel] | None = app.memo.get(key)
     if cached is not None and now - cached[0] < REFIT_AFTER:
         return cached[1]
     rows = list(
@@ -81,7 +83,7 @@ def fitted_model(session: Session, app: Cadence, workspace_id: int) -> SendTimeM
     events = [ModelEvent(str(cid), _TYPES[EventType(t)], at) for cid, t, at in rows]  # type: ignore[arg-type]
     model = SendTimeModel(seed=workspace_id).fit(events, profiles)
     with _lock:
-        _cache[key] = (now, model)
+        app.memo[key] = (now, model)
     return model
 
 
@@ -108,3 +110,40 @@ def best_send_time(
         if p > best_p:
             best, best_p = at, p
     return best
+
+
+def model_window(data: Mapping[str, Any] | None) -> Window | None:
+    """A sequence's send window as the model's whole-hour window (None: the model's default)."""
+    if not data:
+        return None
+    window = parse_window(data)
+    start = window.start.hour + (1 if window.start.minute else 0)  # whole hours inside it
+    end = 24 if window.end == time.max else window.end.hour
+    if not 0 <= start < end <= 24:
+        return None
+    return Window(days=frozenset(window.days), start_hour=start, end_hour=end)
+
+
+def recommend(
+    scope: Scope, contact_id: int, *, sequence_id: int | None = None
+) -> tuple[Recommendation, ContactProfile]:
+    """The contact's best local send slot (within the sequence's window), with its evidence.
+
+    Raises:
+        NotFound: the contact or the sequence is not in this workspace.
+    """
+    from cadence.service.contacts import load_contact
+    from cadence.service.sequences import load_sequence
+
+    with scope.db.session() as session:
+        contact = load_contact(session, scope, contact_id)
+        ws = session.get(Workspace, scope.workspace_id)
+        zone = ws.timezone if ws else "UTC"
+        window = None
+        if sequence_id is not None:
+            seq = load_sequence(session, scope, sequence_id)
+            window = model_window(seq.send_window)
+            zone = (seq.settings or {}).get("timezone") or zone
+        profile = profile_of(contact, zone)
+        model = fitted_model(session, scope.app, scope.workspace_id)
+        return model.recommend(profile, window, after=scope.now()), profile

@@ -25,10 +25,12 @@ __all__ = [
     "activate_sequence",
     "archive_sequence",
     "create_sequence",
+    "enrollment_counts",
     "get_sequence",
     "list_sequences",
     "pause_sequence",
     "update_sequence",
+    "validate_sequence",
 ]
 
 # Which status changes a sequence allows; archived is final.
@@ -81,6 +83,18 @@ def _check_merge_fields(spec: SequenceSpec, known: Sequence[str]) -> None:
         ):
             if text:
                 check_template(text, known, step=number, where=where)
+
+
+def validate_sequence(scope: Scope, spec: SequenceSpec | dict[str, Any]) -> SequenceSpec:
+    """Check a sequence as saving it would (fields, steps, merge fields), without saving.
+
+    Raises:
+        InvalidInput / InvalidStep / UnknownMergeField: the spec is wrong.
+    """
+    spec = parse(SequenceSpec, spec)
+    with scope.db.session() as session:
+        _check_merge_fields(spec, _workspace(session, scope).custom_fields)
+    return spec
 
 
 def _step_values(step: StepSpec) -> dict[str, Any]:
@@ -259,12 +273,22 @@ def list_sequences(scope: Scope, *, status: SequenceStatus | None = None) -> lis
         return [_view(session, s) for s in session.exec(query.order_by(col(CrmSequence.id)))]
 
 
-def count_by_status(session: Session, sequence_id: int) -> dict[str, int]:
+def enrollment_counts(scope: Scope, sequence_id: int) -> dict[str, int]:
+    """How many of the sequence's enrollments are in each state.
+
+    Raises:
+        NotFound: the sequence is not in this workspace.
+    """
     from sqlalchemy import func
 
-    rows = session.exec(
-        select(CrmSequenceEnrollment.status, func.count())
-        .where(CrmSequenceEnrollment.sequence_id == sequence_id)
-        .group_by(CrmSequenceEnrollment.status)
-    )
-    return {str(status): int(n) for status, n in rows}
+    with scope.db.session() as session:
+        load_sequence(session, scope, sequence_id)
+        rows = session.exec(
+            select(CrmSequenceEnrollment.status, func.count())
+            .where(
+                CrmSequenceEnrollment.workspace_id == scope.workspace_id,
+                CrmSequenceEnrollment.sequence_id == sequence_id,
+            )
+            .group_by(CrmSequenceEnrollment.status)
+        )
+        return {str(status): int(n) for status, n in rows}
