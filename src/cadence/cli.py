@@ -10,10 +10,12 @@ from rich.console import Console
 
 from cadence.config import Settings, get_settings
 from cadence.errors import CadenceError
+from cadence.inbound.cli import inbound_app
 
 app = typer.Typer(help="Cadence: outreach sequences for a CRM.", no_args_is_help=True)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(inbound_app, name="inbound")
 console = Console()
 
 

@@ -2,6 +2,7 @@
 
 Each run (one at a time, by a Redis lock):
 
+0. resumes enrollments whose pause has run out (an out-of-office's return date passed);
 1. sweeps touches reserved long ago and never confirmed into dead letters (at most once);
 2. clears the mark of steps whose RQ job has vanished (Redis restarted or flushed), so they are
    promoted again: losing Redis loses nothing;
@@ -25,6 +26,7 @@ from cadence.engine.connection import RedisLock
 from cadence.engine.jobs import batch_job_id, queue_for, run_batch
 from cadence.engine.runtime import EngineRuntime
 from cadence.service.delivery import StepRef, fail_step
+from cadence.service.inbound import resume_due_pauses
 from cadence.service.lookup import lock_enrollment
 from cadence.store.enums import TouchStatus
 from cadence.store.models import CrmSequence, CrmSequenceEnrollment, Touch
@@ -41,6 +43,7 @@ class PromoteStats:
     promoted: int = 0
     jobs: int = 0
     requeued: int = 0
+    resumed: int = 0  # pauses that ran out (an out-of-office's return date)
     dead_lettered: int = 0
     locked_out: bool = False
 
@@ -59,6 +62,7 @@ def promote(
         stats.locked_out = True
         return stats
     try:
+        stats.resumed = resume_due_pauses(rt.app, now)
         stats.dead_lettered = _sweep_unconfirmed(
             rt, now - timedelta(seconds=settings.unconfirmed_timeout_seconds)
         )

@@ -44,6 +44,8 @@ class EventType(StrEnum):
     COMPLETED = "completed"
     TASK_COMPLETED = "task_completed"
     TASK_SKIPPED = "task_skipped"
+    INBOUND = "inbound"  # one per message ingested from a mailbox or webhook, matched or not
+    SOFT_BOUNCED = "soft_bounced"  # a temporary failure; the step is retried, three count as hard
 
 
 class TaskStatus(StrEnum):

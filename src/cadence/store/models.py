@@ -31,6 +31,7 @@ __all__ = [
     "CrmSequenceStep",
     "DeadLetter",
     "EngagementEvent",
+    "InboundMailbox",
     "Suppression",
     "Task",
     "Touch",
@@ -331,3 +332,26 @@ class AuditEntry(SQLModel, table=True):
     result: dict[str, Any] = _json()
     idempotency_key: str | None = Field(default=None, max_length=200)
     created_at: datetime = _when(nullable=False)
+
+
+class InboundMailbox(SQLModel, table=True):
+    """How far the IMAP poller has read one mailbox: UIDs up to ``last_uid`` under ``uidvalidity``.
+
+    IMAP UIDs and UIDVALIDITY are unsigned 32-bit numbers, hence the 64-bit columns.
+    """
+
+    __tablename__ = "crm_inbound_mailboxes"
+    __table_args__ = (
+        UniqueConstraint(
+            "workspace_id", "host", "user", "mailbox", name="uq_crm_inbound_mailboxes_mailbox"
+        ),
+    )
+
+    id: int | None = _pk()
+    workspace_id: int = _ws()
+    host: str = Field(max_length=255)
+    user: str = Field(max_length=320)
+    mailbox: str = Field(max_length=255)
+    uidvalidity: int | None = Field(default=None, sa_type=BigInteger)
+    last_uid: int = Field(default=0, sa_type=BigInteger, nullable=False)
+    updated_at: datetime = _when(nullable=False)
