@@ -68,6 +68,7 @@ def demo(
 def worker(
     burst: Annotated[bool, typer.Option(help="Stop when the queue is empty.")] = False,
     promoter: Annotated[bool, typer.Option(help="Run the promoter in this process.")] = True,
+    fork: Annotated[bool, typer.Option(help="Fork a work horse per job (RQ's Worker).")] = False,
 ) -> None:
     """Run an RQ worker on crm:sequences, with the scheduler and the promoter."""
     import logging
@@ -76,7 +77,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run_worker(burst=burst, promoter=promoter)
+        run_worker(burst=burst, promoter=promoter, fork=fork)
     except CadenceError as exc:
         raise _fail(exc) from None
 

@@ -57,7 +57,9 @@ def slow_smtp() -> Any:
     server.controller.stop()
 
 
-def _worker(app: Cadence, redis_url: str, smtp: SmtpServer, log: Path) -> subprocess.Popen[bytes]:
+def _worker(
+    app: Cadence, redis_url: str, smtp: SmtpServer, log: Path, *, fork: bool = False
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "CADENCE_DATABASE_URL": app.db.url,
@@ -67,7 +69,8 @@ def _worker(app: Cadence, redis_url: str, smtp: SmtpServer, log: Path) -> subpro
         "CADENCE_RETRY_INTERVALS": "[0, 0, 0]",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "cadence.cli", "worker", "--burst", "--no-promoter"],
+        [sys.executable, "-m", "cadence.cli", "worker", "--burst", "--no-promoter"]
+        + (["--fork"] if fork else []),
         env=env,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
@@ -100,6 +103,7 @@ def _setup(app: Cadence, clock: ManualClock, n: int) -> list[str]:
     return [p.email or "" for p in people]
 
 
+@pytest.mark.parametrize("fork", [False, True], ids=["in-process", "forked-horse"])
 def test_a_worker_killed_mid_batch_sends_no_step_twice_and_loses_none(
     app: Cadence,
     clock: ManualClock,
@@ -107,12 +111,13 @@ def test_a_worker_killed_mid_batch_sends_no_step_twice_and_loses_none(
     redis_url: str,
     slow_smtp: SmtpServer,
     tmp_path: Path,
+    fork: bool,
 ) -> None:
     slow_smtp.handler.delay = 0.15  # type: ignore[attr-defined]
     emails = _setup(app, clock, 20)
     engine.app.settings.batch_size = 20
     assert promote(engine, horizon=timedelta(0)).jobs == 1
-    worker = _worker(app, redis_url, slow_smtp, tmp_path / "worker1.log")
+    worker = _worker(app, redis_url, slow_smtp, tmp_path / "worker1.log", fork=fork)
     deadline = time.monotonic() + 60
     while len(slow_smtp.handler.deliveries) < 5 and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -112,6 +112,13 @@ class SmtpSender:
         with self.session() as session:
             return session.send(email)
 
+    def _tls_context(self) -> ssl.SSLContext:
+        # Building a default context loads the CA store (~50 ms): once per sender, and only
+        # when TLS is used at all.
+        if self._ssl_context is None:
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
     def connect(self) -> smtplib.SMTP:
         """Open, greet (``EHLO``), secure and authenticate one connection.
 
@@ -119,18 +126,21 @@ class SmtpSender:
             smtplib.SMTPException: The server refused the greeting, TLS or the credentials.
             OSError: The connection could not be made (refused, timed out, TLS handshake).
         """
-        context = self._ssl_context or ssl.create_default_context()
         conn: smtplib.SMTP
         if self.security == "tls":
             conn = smtplib.SMTP_SSL(
-                self.host, self.port, self.local_hostname, timeout=self.timeout, context=context
+                self.host,
+                self.port,
+                self.local_hostname,
+                timeout=self.timeout,
+                context=self._tls_context(),
             )
         else:
             conn = smtplib.SMTP(self.host, self.port, self.local_hostname, timeout=self.timeout)
         try:
             conn.ehlo_or_helo_if_needed()
             if self.security == "starttls":
-                conn.starttls(context=context)
+                conn.starttls(context=self._tls_context())
                 conn.ehlo()
             if self.username:
                 conn.login(self.username, self._password)
