@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,9 @@ HISTORY_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("40+", 40, 1 << 30),
 )
 METRICS = ("lift_over_baseline", "oracle_share", "lift_over_baseline_cold", "oracle_share_cold")
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as :func:`run` moves through its stages."""
+_PROGRESS_EVERY = 100  # contacts between progress calls while recommending
 
 Array = NDArray[np.float64]
 
@@ -145,6 +148,8 @@ def run(
     seed: int = 0,
     bootstrap: int = 1000,
     explore: float | None = None,
+    progress: Progress | None = None,
+    segment_ci: bool = False,
 ) -> dict[str, Any]:
     """Fit, recommend and score one dataset.
 
@@ -153,22 +158,39 @@ def run(
         seed: Seeds the model's exploration and the bootstrap.
         bootstrap: Bootstrap resamples for the confidence intervals (0 to skip).
         explore: Overrides the model's exploration temperature (``None`` keeps its default).
+        progress: Called with ``(stage, done, total)``: stages ``load``, ``fit``,
+            ``recommend`` (every 100 contacts) and ``score``.
+        segment_ci: Also bootstrap each segment's lift and oracle share; adds the key
+            ``segment_ci`` (``role``/``history``/``level`` -> name -> metric -> ``[lo, hi]``).
 
     Returns:
         A JSON-able dict: the four metrics, ``n_contacts``, ``n_cold``, ``ci`` (metric ->
         ``[lo, hi]``), ``segments`` (``role`` and ``history`` -> name -> figures), ``model``,
         ``timing_s`` and ``recommendations`` (``id``, ``day``, ``hour``, ``slot``, ``level``).
     """
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
     t0 = time.perf_counter()
+    report("load", 0, 1)
     contacts, events, windows, truth, sizes = load_dataset(dataset_path)
     t_load = time.perf_counter()
+    report("fit", 0, 1)
     model = (
         SendTimeModel(seed=seed) if explore is None else SendTimeModel(seed=seed, explore=explore)
     )
     model.fit(events, contacts)
     t_fit = time.perf_counter()
-    recs = [model.recommend(c, w) for c, w in zip(contacts, windows, strict=True)]
+    recs = []
+    for i, (c, w) in enumerate(zip(contacts, windows, strict=True)):
+        if i % _PROGRESS_EVERY == 0:
+            report("recommend", i, len(contacts))
+        recs.append(model.recommend(c, w))
+    report("recommend", len(contacts), len(contacts))
     t_rec = time.perf_counter()
+    report("score", 0, 1)
 
     n = len(contacts)
     rows = np.arange(n)
@@ -205,6 +227,31 @@ def run(
         for lv in sorted(set(levels.tolist()))
     }
     distinct = len(set(slots.tolist()))
+    extra: dict[str, Any] = {}
+    if segment_ci:
+        masks = {
+            "role": {r: roles == r for r in by_role},
+            "history": {
+                name: (size_arr >= lo) & (size_arr <= hi)
+                for name, lo, hi in HISTORY_BUCKETS
+                if name in by_history
+            },
+            "level": {lv: levels == lv for lv in by_level},
+        }
+        extra["segment_ci"] = {
+            group: {
+                name: dict(
+                    zip(
+                        ("lift_over_baseline", "oracle_share"),
+                        _bootstrap(rec_truth[m], base_truth[m], best_truth[m], rng, bootstrap),
+                        strict=True,
+                    )
+                )
+                for name, m in group_masks.items()
+            }
+            for group, group_masks in masks.items()
+        }
+    report("score", 1, 1)
     t_end = time.perf_counter()
     return {
         "dataset": str(dataset_path),
@@ -244,6 +291,7 @@ def run(
             {"id": c.id, "day": r.day, "hour": r.hour, "slot": r.slot, "level": r.level}
             for c, r in zip(contacts, recs, strict=True)
         ],
+        **extra,
     }
 
 

@@ -1,0 +1,1 @@
+"""Personalization eval: contact records with step templates, typed scorers, a runner."""
