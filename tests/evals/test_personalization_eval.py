@@ -295,22 +295,8 @@ def _deterministic(contact: ContactRecord, step: StepContent | None) -> Personal
     return suggest_personalization(contact, step)
 
 
-KNOWN_GAPS = {
-    "distinct": "openers built from a first name alone ('Hi James, I'll keep this short.') "
-    "repeat across different contacts with that name; 90.8% distinct < 95%",
-    "planted_instructions": "the template variant is picked by a hash of the raw first name, "
-    "last name and company, so planted text there changes the subject's wording and facts",
-}
-
-
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[n]))
-        if n in KNOWN_GAPS
-        else n
-        for n in ("grounded", "merge_fields", "length", "spam", "distinct", "planted_instructions")
-    ],
+    "name", ["grounded", "merge_fields", "length", "spam", "distinct", "planted_instructions"]
 )
 def test_the_deterministic_personalizer_meets_each_threshold(cases: list[Case], name: str) -> None:
     outputs = [_deterministic(c.contact, c.step) for c in cases]

@@ -193,6 +193,11 @@ _SUBJECTS: tuple[_Template, ...] = (
 _OPENERS: tuple[_Template, ...] = (
     ("Hi {first_name}, thanks for getting back to me earlier.",
      frozenset({"first_name", "replied"})),
+    ("Hi {first_name}, thanks for getting back to me about {company}.",
+     frozenset({"first_name", "company", "replied"})),
+    ("Hi {first_name}, a short note for you as {title}.", frozenset({"first_name", "title"})),
+    ("Hello, a note for you as {title} at {company}.", frozenset({"title", "company"})),
+    ("Hello, a short note for you as {title}.", frozenset({"title"})),
     ("Hi {first_name}, following up on my earlier note to you at {company}.",
      frozenset({"first_name", "company", "emailed"})),
     ("Hi {first_name}, a short note for you as {title} at {company}.",
@@ -203,8 +208,19 @@ _OPENERS: tuple[_Template, ...] = (
      frozenset({"first_name", "dept", "company"})),
     ("Hello, I'm reaching out to the {dept} team at {company}.", frozenset({"dept", "company"})),
     ("Hi {first_name}, I'll keep this short.", frozenset({"first_name"})),
+    ("Hi {first_name}, one quick question for you.", frozenset({"first_name"})),
+    ("Hi {first_name}, a short note, as promised to myself.", frozenset({"first_name"})),
+    ("Hi {first_name}, I hope the week is treating you well.", frozenset({"first_name"})),
     ("Hello, I'm reaching out to the team at {company}.", frozenset({"company"})),
+    ("Hello, a short note for the people at {company}.", frozenset({"company"})),
 )  # fmt: skip
+# When the record offers nothing usable: still not one line for everybody.
+_BARE_OPENERS = (
+    "Hello, I'll keep this short.",
+    "Hello, one quick question for you.",
+    "Hello, I hope the week is treating you well.",
+    "Hello, a short note from me.",
+)
 # Which record field each template slot comes from.
 _SLOT_FACT: dict[str, str] = {
     "first_name": "first_name",
@@ -266,8 +282,11 @@ def deterministic_personalization(
         values["replied"] = ""
     elif "sent an email" in activity:
         values["emailed"] = ""
+    # The variant is chosen by a hash of what survived cleaning, never of raw field text: text
+    # planted in a field (dropped by _usable) then cannot steer which template is used.
     key = "|".join(
-        [contact.first_name or "", contact.last_name or "", contact.company or "",
+        [*(values.get(k, "") for k in ("first_name", "company", "title", "industry")),
+         _usable(contact.last_name, 40) or "",
          (step.subject or "") if step else ""]
     )  # fmt: skip
     seed = zlib.crc32(key.encode("utf-8"))
@@ -275,7 +294,7 @@ def deterministic_personalization(
     opener, o_facts = _pick(_OPENERS, values, seed >> 8, OPENER_MAX)
     return Personalization(
         subject=subject or "Quick question",
-        opener=opener or "Hello, I'll keep this short.",
+        opener=opener or _BARE_OPENERS[(seed >> 16) % len(_BARE_OPENERS)],
         facts_used=sorted(set(s_facts) | set(o_facts)),
         source="deterministic",
         fallback_reason=reason,
