@@ -8,12 +8,20 @@ field and the value at fault, so an edge (the CLI, the web app, an agent tool) c
     │   ├── InvalidStep          a sequence step that cannot run (channel, delay, body, subject)
     │   ├── UnknownMergeField    a template names a field no contact can have
     │   ├── InvalidEmail         an email address that cannot be delivered to
-    │   └── ResolutionNotAllowed a resolution one of the contact's conflicts does not allow
+    │   ├── ResolutionNotAllowed a resolution one of the contact's conflicts does not allow
+    │   ├── TemplateError        a template that does not parse or that the sandbox refuses
+    │   └── EmptyMessage         an inbound-mail webhook that delivered no message
+    ├── InvalidToken             a signed link that is malformed, tampered with or expired
     ├── NotFound                 unknown id, or an id that belongs to another workspace
     ├── InvalidTransition        a state change the transition table does not allow
     ├── SequenceNotEnrollable    enrolling into a draft, paused or archived sequence
     ├── EnrollmentConflict       enrolling met conflicts and no resolution was given
     │   └── AlreadyEnrolled      the contact is already in this sequence
+    ├── ChannelError             a delivery attempt did not succeed (``result`` says how)
+    │   ├── TransientSendError   4xx or a connection problem: may succeed later
+    │   └── PermanentSendError   5xx: refused for good
+    ├── StepFailed               a step failed transiently inside a job; RQ retries it
+    ├── MailboxError             an IMAP mailbox could not be read
     └── ConfigurationError       Cadence is set up wrongly (settings, database, Redis)
 
 Translate only at the edges: an HTTP 4xx in ``web``, an exit code in the CLI, a tool message for
@@ -22,20 +30,31 @@ the model. Inside, errors propagate typed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cadence.channels.base import SendResult
 
 __all__ = [
     "AlreadyEnrolled",
     "CadenceError",
+    "ChannelError",
     "ConfigurationError",
+    "EmptyMessage",
     "EnrollmentConflict",
     "InvalidEmail",
     "InvalidInput",
     "InvalidStep",
+    "InvalidToken",
     "InvalidTransition",
+    "MailboxError",
     "NotFound",
+    "PermanentSendError",
     "ResolutionNotAllowed",
     "SequenceNotEnrollable",
+    "StepFailed",
+    "TemplateError",
+    "TransientSendError",
     "UnknownMergeField",
 ]
 
@@ -168,3 +187,60 @@ class ConfigurationError(CadenceError):
     """Cadence is set up wrongly: a setting, the database or Redis."""
 
     code = "configuration_error"
+
+
+class TemplateError(InvalidInput):
+    """A template that does not parse or uses something the sandbox refuses."""
+
+    code = "invalid_template"
+
+
+class EmptyMessage(InvalidInput):
+    """A webhook delivered no message at all."""
+
+    code = "empty_message"
+
+
+class InvalidToken(CadenceError):
+    """A token that is malformed, tampered with, signed for another purpose, or expired."""
+
+    code = "invalid_token"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invalid token: {reason}")
+        self.reason = reason
+
+
+class ChannelError(CadenceError):
+    """A delivery attempt did not succeed; ``result`` holds the details."""
+
+    code = "channel_error"
+
+    def __init__(self, result: SendResult) -> None:
+        code = f" {result.smtp_code}" if result.smtp_code is not None else ""
+        super().__init__(f"{result.status}{code}: {result.detail} ({result.message_id})")
+        self.result = result
+
+
+class TransientSendError(ChannelError):
+    """A delivery attempt failed in a way that may succeed later (4xx, connection problems)."""
+
+    code = "transient_send_error"
+
+
+class PermanentSendError(ChannelError):
+    """A delivery attempt was refused for good (5xx: bounce, rejected sender, bad credentials)."""
+
+    code = "permanent_send_error"
+
+
+class StepFailed(CadenceError):
+    """A step failed transiently; RQ retries it."""
+
+    code = "step_failed"
+
+
+class MailboxError(CadenceError):
+    """The mailbox could not be read: connection, TLS, login or protocol failure."""
+
+    code = "mailbox_error"

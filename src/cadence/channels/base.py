@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal, Protocol, runtime_checkable
 
-from cadence.errors import CadenceError
+from cadence.errors import (  # re-exported here
+    ChannelError,
+    PermanentSendError,
+    TransientSendError,
+)
 
 __all__ = [
     "Channel",
@@ -123,29 +127,6 @@ class SendResult:
         if self.transient:
             raise TransientSendError(self)
         raise PermanentSendError(self)
-
-
-class ChannelError(CadenceError):
-    """A delivery attempt did not succeed; ``result`` holds the details."""
-
-    code = "channel_error"
-
-    def __init__(self, result: SendResult) -> None:
-        code = f" {result.smtp_code}" if result.smtp_code is not None else ""
-        super().__init__(f"{result.status}{code}: {result.detail} ({result.message_id})")
-        self.result = result
-
-
-class TransientSendError(ChannelError):
-    """A delivery attempt failed in a way that may succeed later (4xx, connection problems)."""
-
-    code = "transient_send_error"
-
-
-class PermanentSendError(ChannelError):
-    """A delivery attempt was refused for good (5xx: bounce, rejected sender, bad credentials)."""
-
-    code = "permanent_send_error"
 
 
 class ChannelSession(Protocol):

@@ -24,7 +24,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from cadence.errors import CadenceError, ConfigurationError, InvalidInput
+from cadence.errors import (
+    ConfigurationError,
+    InvalidInput,
+    InvalidToken,  # re-exported here
+)
 
 __all__ = [
     "CLICK_PATH",
@@ -54,16 +58,6 @@ _MAX_URL = 2048
 _CLOCK_SKEW = timedelta(minutes=5)
 
 Payload = dict[str, str | int]
-
-
-class InvalidToken(CadenceError):
-    """A token that is malformed, tampered with, signed for another purpose, or expired."""
-
-    code = "invalid_token"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(f"invalid token: {reason}")
-        self.reason = reason
 
 
 def sign(

@@ -26,7 +26,10 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from cadence.errors import InvalidInput, UnknownMergeField
+from cadence.errors import (
+    TemplateError,  # re-exported here
+    UnknownMergeField,
+)
 
 __all__ = [
     "STANDARD_FIELDS",
@@ -71,12 +74,6 @@ _ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # {{ field | something }} where "something" is not one of our filters: a fallback text.
 _FALLBACK = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\|([^{}]*?)\}\}")
-
-
-class TemplateError(InvalidInput):
-    """A template that does not parse or uses something the sandbox refuses."""
-
-    code = "invalid_template"
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,9 @@ from rq.job import Job
 
 from cadence.channels.base import ChannelSession
 from cadence.engine import runtime
-from cadence.errors import CadenceError
+from cadence.errors import (
+    StepFailed,  # re-exported here
+)
 from cadence.service.delivery import Outcome, Prepared, StepRef, dead_letter, prepare, record
 
 __all__ = [
@@ -39,12 +41,6 @@ __all__ = [
 
 QUEUE = "crm:sequences"
 log = logging.getLogger(__name__)
-
-
-class StepFailed(CadenceError):
-    """A step failed transiently; RQ retries it."""
-
-    code = "step_failed"
 
 
 def queue_for(redis: Redis) -> Queue:

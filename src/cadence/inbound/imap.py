@@ -25,7 +25,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from cadence.errors import CadenceError, NotFound
+from cadence.errors import (
+    MailboxError,  # re-exported here
+    NotFound,
+)
 from cadence.service.context import Cadence
 from cadence.service.inbound import MAX_MESSAGE_BYTES, IngestAction, IngestResult, ingest_inbound
 from cadence.store.models import InboundMailbox
@@ -36,12 +39,6 @@ Security = Literal["ssl", "starttls", "plain"]
 DEFAULT_PORTS: dict[str, int] = {"ssl": 993, "starttls": 143, "plain": 143}
 FETCH_BATCH = 50  # messages per UID FETCH round trip; progress is saved after each batch
 _UID = re.compile(rb"\bUID (\d+)")
-
-
-class MailboxError(CadenceError):
-    """The mailbox could not be read: connection, TLS, login or protocol failure."""
-
-    code = "mailbox_error"
 
 
 class PollResult(BaseModel):

@@ -27,7 +27,7 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from cadence.domain.states import EnrollmentStatus
-from cadence.errors import InvalidInput, InvalidTransition, NotFound
+from cadence.errors import EmptyMessage, InvalidTransition, NotFound
 from cadence.inbound import InboundKind, InboundMessage, classify_message
 from cadence.service.context import Cadence, Scope
 from cadence.service.enrollments import record_event, resume_enrollment
@@ -51,12 +51,6 @@ __all__ = [
 ]
 
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024  # bytes ingest_raw_mime keeps; the classifier reads fewer
-
-
-class EmptyMessage(InvalidInput):
-    """A webhook delivered no message at all."""
-
-    code = "empty_message"
 
 
 class IngestResult(BaseModel):
