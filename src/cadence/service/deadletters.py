@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict
 from sqlmodel import col, select
 
 from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
-from cadence.errors import InvalidInput, NotFound
+from cadence.errors import InvalidInput
 from cadence.service.context import Scope
 from cadence.service.enrollments import record_event
 from cadence.service.lifecycle import finish
-from cadence.service.lookup import lock_enrollment
+from cadence.service.lookup import load_scoped, lock_enrollment
 from cadence.store.enums import EventType, TouchStatus
 from cadence.store.models import DeadLetter, Touch
 
@@ -72,13 +72,9 @@ def resolve_dead_letter(
         ) from None
     now = scope.now()
     with scope.db.transaction() as session:
-        letter = session.exec(
-            select(DeadLetter)
-            .where(DeadLetter.id == dead_letter_id, DeadLetter.workspace_id == scope.workspace_id)
-            .with_for_update()
-        ).first()
-        if letter is None:
-            raise NotFound("dead letter", dead_letter_id)
+        letter = load_scoped(
+            session, scope, DeadLetter, dead_letter_id, kind="dead letter", lock=True
+        )
         if letter.resolved_at is not None:
             raise InvalidInput(
                 f"dead letter {dead_letter_id} was already resolved ({letter.resolution})",

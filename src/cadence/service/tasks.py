@@ -9,11 +9,11 @@ from sqlmodel import col, select
 
 from cadence.domain.specs import ChannelKind
 from cadence.domain.states import EnrollmentStatus
-from cadence.errors import InvalidInput, NotFound
+from cadence.errors import InvalidInput
 from cadence.service import scheduling
 from cadence.service.context import Scope
 from cadence.service.enrollments import record_event
-from cadence.service.lookup import lock_enrollment
+from cadence.service.lookup import load_scoped, lock_enrollment
 from cadence.service.sequences import live_steps
 from cadence.store.enums import EventType, TaskStatus, TouchStatus
 from cadence.store.models import Contact, CrmSequence, Task, Touch, Workspace
@@ -60,13 +60,7 @@ def complete_task(scope: Scope, task_id: int, *, skipped: bool = False) -> TaskP
     """
     now = scope.now()
     with scope.db.transaction() as session:
-        task = session.exec(
-            select(Task)
-            .where(Task.id == task_id, Task.workspace_id == scope.workspace_id)
-            .with_for_update()
-        ).first()
-        if task is None:
-            raise NotFound("task", task_id)
+        task = load_scoped(session, scope, Task, task_id, kind="task", lock=True)
         if task.status is not TaskStatus.OPEN:
             raise InvalidInput(
                 f"task {task_id} is {task.status.value}, not open",
