@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         description="Chat model, init_chat_model style ('anthropic:claude-sonnet-5'). "
         "None: no model; tools still work and personalization is deterministic.",
     )
+    checkpoint_url: str | None = Field(
+        None,
+        description="Where the agent's conversation threads are kept: a PostgreSQL URL (in its "
+        "own schema, cadence_threads) or a SQLite URL. None: the database's PostgreSQL when it "
+        "is one, else a SQLite file beside the database.",
+    )
     secret_key: str = Field(
         "cadence-dev-secret-change-me",
         description="Signs unsubscribe, click and open links. Set it in production.",

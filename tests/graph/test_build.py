@@ -61,7 +61,9 @@ def test_threads_live_in_a_sqlite_file_beside_the_database(tmp_path: Path) -> No
     assert threads_path(settings) == tmp_path / "crm.threads.db"
     assert isinstance(default_checkpointer(settings), SqliteSaver)
     assert threads_path(Settings(database_url="sqlite://")) is None
-    assert threads_path(Settings(database_url="postgresql://h/db")) == Path("cadence.threads.db")
+    assert threads_path(Settings(database_url="postgresql://h/db")) is None  # PostgreSQL keeps them
+    named = Settings(database_url="postgresql://h/db", checkpoint_url=f"sqlite:///{tmp_path}/t.db")
+    assert threads_path(named) == tmp_path / "t.db"
 
 
 def test_an_interrupted_thread_survives_a_restart(
@@ -95,3 +97,35 @@ def test_langgraph_json_serves_a_factory_that_imports_without_a_model() -> None:
     app_module._graph.cache_clear()
     with pytest.raises(ConfigurationError, match="No chat model is configured"):
         app_module.graph({})
+
+
+@pytest.mark.postgres
+def test_with_postgresql_threads_survive_a_restart_in_their_own_schema(
+    app: Cadence, scope: Scope, ctx: CadenceContext, pg_database: str
+) -> None:
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from sqlalchemy import create_engine, inspect
+
+    contact = f.contact(scope, 1)
+    old, new = f.sequence(scope, "Old"), f.sequence(scope, "New")
+    f.enroll(scope, contact.id, old.id)
+    settings = Settings(database_url=pg_database)
+    call = tool_call("enroll_contact", contact=contact.id, sequence_id=new.id)
+    first = build_agent(_model(call), settings=settings)
+    assert isinstance(first.checkpointer, PostgresSaver)
+    before = Conversation(first, ctx, thread="kept-pg")
+    before.say("enroll Pat in New")
+    assert before.question["kind"] == "enrollment_conflict"
+    after = Conversation(build_agent(_model(AIMessage("ok")), settings=settings), ctx, "kept-pg")
+    assert after.question["kind"] == "enrollment_conflict"
+    after.answer("parallel")
+    assert {e.sequence_id for e in enrollments.list_enrollments(scope)} == {old.id, new.id}
+    engine = create_engine(pg_database.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        tables = inspect(engine)
+        assert "checkpoints" in tables.get_table_names(schema="cadence_threads")
+        assert not [
+            t for t in tables.get_table_names(schema="public") if t.startswith("checkpoint")
+        ]
+    finally:
+        engine.dispose()
