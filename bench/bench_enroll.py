@@ -139,11 +139,6 @@ class Sql:
             return f"(CAST(:base AS timestamptz) + ({offset}) * INTERVAL '1 second')"
         return f"(datetime(:base, ({offset}) || ' seconds') || '.000000')"
 
-    def day(self, offset: str) -> str:
-        if self.pg:
-            return f"CAST({self.ts(offset)} AT TIME ZONE 'UTC' AS date)"
-        return f"date(:base, ({offset}) || ' seconds')"
-
     @property
     def json_obj(self) -> str:
         return "CAST('{}' AS jsonb)" if self.pg else "'{}'"
@@ -168,7 +163,7 @@ FROM {src}"""
 
 _ENROLL_COLUMNS = """workspace_id, contact_id, sequence_id, current_step_id, current_step,
     cycle, status, paused_from, next_send_at, paused_until, last_touched_at, stop_reason, job_id,
-    enqueued_at, soft_bounces, enrolled_by, enrolled_at, finished_at, updated_at"""
+    enqueued_at, enrolled_by, enrolled_at, finished_at, updated_at"""
 
 
 def pool_enrollments_sql(q: Sql) -> str:
@@ -185,7 +180,7 @@ SELECT :ws, :pool_base + o, :seq_base + slot, :step_base + slot * {STEPS_PER_SEQ
     CASE WHEN b < 55 THEN {q.ts("-86400 + (j * 7919) % 1209600")} END,
     NULL, NULL,
     CASE WHEN b >= 93 AND b < 97 THEN 'removed by bench' END,
-    NULL, NULL, 0, 'bench', {q.ts("-2592000 - j % 5184000")},
+    NULL, NULL, 'bench', {q.ts("-2592000 - j % 5184000")},
     CASE WHEN b >= 60 THEN {q.ts("-(j % 2592000)")} END, {q.ts("-(j % 2592000)")}
 FROM (SELECT j, o, slot, b, CASE WHEN b < 60 THEN j % 3 ELSE 2 END AS cur
       FROM (SELECT j, j % :p AS o, ((j / :p) + (j % :p) * 7) % :s AS slot,
@@ -200,7 +195,7 @@ def elsewhere_sql(q: Sql) -> str:
     return f"""{pre}INSERT INTO crm_sequence_enrollments ({_ENROLL_COLUMNS})
 SELECT :ws, :fresh_base + i * 10, :seq_base + {slot},
     :step_base + {slot} * {STEPS_PER_SEQUENCE}, 0, 1, 'pending', NULL,
-    {q.ts("(i * 7919) % 1209600 - 3600")}, NULL, NULL, NULL, NULL, NULL, 0, 'bench',
+    {q.ts("(i * 7919) % 1209600 - 3600")}, NULL, NULL, NULL, NULL, NULL, 'bench',
     {q.ts("-86400")}, NULL, {q.ts("-86400")}
 FROM {src}"""
 
@@ -219,11 +214,11 @@ def touches_sql(q: Sql) -> str:
     """One sent touch (first step) for each enrollment past its first send, in the last 14 days."""
     off = "-((e.id * 104729) % 1209600)"
     return f"""INSERT INTO crm_touches (workspace_id, enrollment_id, contact_id, sequence_id,
-    step_id, cycle, channel, status, local_day, touched_at, sent_at, message_id, attempts,
+    step_id, cycle, channel, status, touched_at, sent_at, message_id, attempts,
     subject, body, error)
 SELECT e.workspace_id, e.id, e.contact_id, e.sequence_id,
     :step_base + (e.sequence_id - :seq_base) * {STEPS_PER_SEQUENCE}, 1, 'email', 'sent',
-    {q.day(off)}, {q.ts(off)}, {q.ts(off)}, '<t' || e.id || '@bench.example.com>', 1, 'Hello',
+    {q.ts(off)}, {q.ts(off)}, '<t' || e.id || '@bench.example.com>', 1, 'Hello',
     NULL, NULL
 FROM crm_sequence_enrollments AS e
 WHERE e.id > :after AND e.status IN ('sent', 'completed', 'replied', 'bounced', 'unsubscribed')

@@ -53,6 +53,12 @@ def test_a_sent_step_advances_to_pending_or_completes() -> None:
     assert transition(S.SENT, E.ADVANCE, S.COMPLETED) is S.COMPLETED
 
 
+def test_only_a_sent_step_can_be_resent() -> None:
+    assert transition(S.SENT, E.RESEND) is S.PENDING
+    for state in set(EnrollmentStatus) - {S.SENT}:
+        assert not can(state, E.RESEND)
+
+
 @given(st.sampled_from(list(EnrollmentStatus)), st.lists(st.sampled_from(list(EnrollmentEvent))))
 def test_no_event_sequence_leaves_a_terminal_state(
     start: EnrollmentStatus, events: list[EnrollmentEvent]

@@ -211,7 +211,7 @@ def test_soft_bounce_sends_the_same_step_again_a_day_later(
 
     assert (result.kind, result.action) == ("bounce", "retry_scheduled")
     row = _row(app, enrollment_id)
-    assert (row.status, row.current_step_id, row.soft_bounces) == ("pending", step_id, 1)
+    assert (row.status, row.current_step_id) == ("pending", step_id)
     assert row.next_send_at == MONDAY + timedelta(hours=24)
     assert _touch(app, sent["Message-ID"]).status == "failed"
     assert len(_events(app, EventType.SOFT_BOUNCED)) == 1
@@ -334,8 +334,7 @@ def test_ingesting_the_same_message_again_changes_nothing(
     assert [r.action for r in first] == ["retry_scheduled", "paused"]
     assert [r.action for r in again] == ["duplicate", "duplicate"]
     assert [r.event_id for r in again] == [r.event_id for r in first]
-    assert _row(app, bounced).soft_bounces == 1
-    assert len(_events(app, EventType.SOFT_BOUNCED)) == 1
+    assert [e.enrollment_id for e in _events(app, EventType.SOFT_BOUNCED)] == [bounced]
     assert len(_events(app, EventType.PAUSED)) == 1
     assert len(_events(app, EventType.INBOUND)) == 2
     assert _row(app, away).status == "paused"

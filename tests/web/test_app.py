@@ -86,7 +86,6 @@ def test_open_pixel_and_click_redirect_record_engagement_once(app: Cadence) -> N
             step_id=seq.steps[0].id,
             channel="email",
             status=TouchStatus.SENT,
-            local_day=app.clock.now().date(),
             touched_at=app.clock.now(),
         )
         s.add(touch)

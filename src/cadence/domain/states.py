@@ -11,7 +11,8 @@ An enrollment moves through a sequence one step at a time:
 - ``created``: enrolled in a sequence that is not active yet (draft or paused); nothing scheduled.
 - ``pending``: the current step is due at ``next_send_at``.
 - ``sent``: the current step went out (or its task was opened); at ``next_send_at`` (the next
-  step's delay) the enrollment advances with no reply, or completes after the last step.
+  step's delay) the enrollment advances with no reply, or completes after the last step; a soft
+  bounce sends the same step again (``resend``).
 - ``paused``: nothing runs; resume returns to the state it was paused from, at the same step.
 - ``failed``: a step ran out of retries (a dead letter); a person may retry it.
 - ``replied``, ``completed``, ``bounced``, ``unsubscribed``, ``removed``: terminal; they never
@@ -55,6 +56,7 @@ class EnrollmentEvent(StrEnum):
     SCHEDULE = "schedule"
     SEND = "send"
     ADVANCE = "advance"
+    RESEND = "resend"  # the step that went out bounced softly: send it again
     PAUSE = "pause"
     RESUME = "resume"
     FAIL = "fail"
@@ -93,6 +95,7 @@ def _table() -> dict[EnrollmentStatus, dict[EnrollmentEvent, frozenset[Enrollmen
         },
         S.SENT: {
             E.ADVANCE: frozenset({S.PENDING, S.COMPLETED}),
+            E.RESEND: frozenset({S.PENDING}),
             E.PAUSE: frozenset({S.PAUSED}),
         },
         # Resume returns to the state the pause left; the caller names it.

@@ -69,17 +69,16 @@ def _execute(rt: runtime.EngineRuntime, ref: StepRef, smtp: ChannelSession) -> O
     return record(rt.app, prepared, result)
 
 
-def enqueue_retry(rt: runtime.EngineRuntime, ref: StepRef) -> Job:
-    """Run one step again later, alone, with the configured backoff."""
+def enqueue_retry(rt: runtime.EngineRuntime, ref: StepRef) -> Job | None:
+    """Run one step again later, alone, with the configured backoff (None: no retries are
+    configured, so the step goes straight to the dead letters)."""
     intervals = list(rt.retry_intervals)
     queue = queue_for(rt.redis)
-    if not intervals:  # no retries configured: straight to the dead letters
+    if not intervals:
         dead_letter(
             rt.app, ref, reason="retries_exhausted", error="no retries configured", job_id=None
         )
-        return Job.create(
-            run_step, args=([ref.enrollment_id, ref.step_id, ref.cycle],), connection=rt.redis
-        )
+        return None
     options: dict[str, Any] = {
         "job_id": step_job_id(ref),
         "on_failure": Callback(on_step_failure),

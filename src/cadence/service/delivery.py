@@ -30,7 +30,7 @@ from cadence.service import scheduling
 from cadence.service.context import Cadence, Scope
 from cadence.service.enrollments import record_event
 from cadence.service.governor import Deferred, Duplicate, daily_limit, reserve_touch
-from cadence.service.lifecycle import finish
+from cadence.service.lifecycle import finish, move, underlying_status
 from cadence.service.lookup import lock_enrollment
 from cadence.service.outcomes import is_suppressed, stop_contact
 from cadence.service.rendering import merge_context
@@ -104,27 +104,6 @@ def _scope(app: Cadence, row: CrmSequenceEnrollment) -> Scope:
 def _clear_mark(row: CrmSequenceEnrollment) -> None:
     row.job_id = None
     row.enqueued_at = None
-
-
-def _after_step(
-    session: Session,
-    app: Cadence,
-    row: CrmSequenceEnrollment,
-    seq: CrmSequence,
-    zone: object,
-    at: datetime,
-) -> None:
-    """The current step is done at ``at``: wait for the next one's delay, or the final wait."""
-    assert seq.id is not None
-    nxt = scheduling.step_after(live_steps(session, seq.id), row.current_step_id)
-    if nxt is not None:
-        due = scheduling.due_for_step(at, nxt, seq, zone)  # type: ignore[arg-type]
-        contact = session.get(Contact, row.contact_id)
-        row.next_send_at = scheduling.smart_due(session, app, seq, contact, zone, due)  # type: ignore[arg-type]
-    else:
-        hours = (seq.settings or {}).get("final_wait_hours")
-        wait = app.settings.completion_wait_hours if hours is None else int(hours)
-        row.next_send_at = at + timedelta(hours=wait)
 
 
 def _advance(
@@ -236,7 +215,7 @@ def prepare(app: Cadence, ref: StepRef) -> Prepared | Outcome:
         )
         if skip:
             row.status = transition(row.status, EnrollmentEvent.SEND)
-            _after_step(session, app, row, seq, zone, now)
+            row.next_send_at = scheduling.next_due_after(session, app, row, seq, contact, zone, now)
             _clear_mark(row)
             session.add(row)
             return Outcome.SKIPPED
@@ -397,22 +376,17 @@ def record(app: Cadence, prepared: Prepared, result: SendResult) -> Outcome:
                 at=now,
                 message_id=result.message_id,
             )
-            waiting = row.status is EnrollmentStatus.PENDING or (
-                row.status is EnrollmentStatus.PAUSED
-                and row.paused_from is EnrollmentStatus.PENDING
-            )
-            if at_this_step and waiting:
+            if at_this_step and underlying_status(row) is EnrollmentStatus.PENDING:
                 seq = session.get(CrmSequence, row.sequence_id)
                 contact = session.get(Contact, row.contact_id)
                 ws = session.get(Workspace, row.workspace_id)
                 assert seq is not None
-                if row.status is EnrollmentStatus.PAUSED:
-                    row.paused_from = EnrollmentStatus.SENT  # paused mid-send: resume after it
-                else:
-                    row.status = transition(row.status, EnrollmentEvent.SEND)
-                _after_step(session, app, row, seq, scheduling.zone_for(contact, seq, ws), now)
+                move(row, EnrollmentEvent.SEND)  # paused mid-send: it resumes after this step
+                zone = scheduling.zone_for(contact, seq, ws)
+                row.next_send_at = scheduling.next_due_after(
+                    session, app, row, seq, contact, zone, now
+                )
                 row.last_touched_at = now
-                row.soft_bounces = 0
                 _clear_mark(row)
                 row.updated_at = now
                 session.add(row)

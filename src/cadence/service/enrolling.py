@@ -244,7 +244,7 @@ class _Gathered:
                 )
             ):
                 self.suppressed[email] = str(reason)
-        first = scheduling.first_step(self.steps)
+        first = self.steps[0] if self.steps else None
         self.first_due: dict[int, datetime] = {}
         self.bounds: dict[int, tuple[datetime, datetime]] = {}
         for cid, c in self.contacts.items():

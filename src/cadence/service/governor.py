@@ -105,7 +105,7 @@ def reserve_touch(
     if count >= limit:
         return Deferred(until=end, local_day=day, count=count, limit=limit)
     if existing is not None:  # a failed attempt: this retry takes its row again
-        existing.status, existing.touched_at, existing.local_day = TouchStatus.RESERVED, at, day
+        existing.status, existing.touched_at = TouchStatus.RESERVED, at
         session.add(existing)
         session.flush()
         assert existing.id is not None
@@ -119,7 +119,6 @@ def reserve_touch(
         cycle=cycle,
         channel=step.channel,
         status=TouchStatus.RESERVED,
-        local_day=day,
         touched_at=at,
     )
     session.add(touch)

@@ -22,13 +22,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from cadence.domain.schedule import Delay, due_at, parse_window
-from cadence.domain.states import LIVE_STATES, EnrollmentEvent, EnrollmentStatus, transition
+from cadence.domain.states import LIVE_STATES, EnrollmentEvent, EnrollmentStatus
 from cadence.errors import InvalidTransition
 from cadence.inbound import InboundKind, InboundMessage
 from cadence.service import scheduling
 from cadence.service.context import Scope
 from cadence.service.enrollments import pause_enrollment, record_event
 from cadence.service.inbound_match import Match, recipient_for
+from cadence.service.lifecycle import move, underlying_status
 from cadence.service.outcomes import record_reply, stop_contact
 from cadence.store.enums import EventType, TouchStatus
 from cadence.store.models import (
@@ -177,11 +178,8 @@ def act(
         # The sending server is still trying: sending the step again could deliver it twice.
         return IngestAction.RECORDED, f"delivery delayed, not failed ({why})"
     tx.event(EventType.SOFT_BOUNCED, reason=why)
-    if tx.row is not None:
-        tx.row.soft_bounces += 1
-        tx.session.add(tx.row)
     tx.session.flush()
-    in_a_row = max(_soft_run(tx), tx.row.soft_bounces if tx.row else 0)
+    in_a_row = _soft_run(tx)
     if in_a_row >= SOFT_BOUNCE_LIMIT:
         return _stop_for_bounce(tx, source, f"{in_a_row} soft bounces in a row ({why})")
     if _retry_step(tx, why):
@@ -198,8 +196,8 @@ def _stop_for_bounce(tx: Rows, source: str, why: str) -> tuple[IngestAction, str
 
 
 def _soft_run(tx: Rows) -> int:
-    """Soft bounces of the contact since mail last demonstrably reached them: read from the
-    events, because a successful resend resets the enrollment's ``soft_bounces``."""
+    """Soft bounces of the contact since mail last demonstrably reached them (SMTP accepting a
+    resend is no proof of delivery), read from the events."""
     base = select(EngagementEvent.occurred_at).where(
         EngagementEvent.workspace_id == tx.scope.workspace_id,
         EngagementEvent.contact_id == tx.contact.id,
@@ -220,17 +218,14 @@ def _retry_step(tx: Rows, why: str) -> bool:
     row, touch = tx.row, tx.touch
     if row is None or touch is None or touch.status is not TouchStatus.SENT:
         return False
-    waiting = row.status is EnrollmentStatus.SENT or (
-        row.status is EnrollmentStatus.PAUSED and row.paused_from is EnrollmentStatus.SENT
-    )
-    if not waiting or row.current_step_id != touch.step_id or row.cycle != touch.cycle:
+    if (
+        underlying_status(row) is not EnrollmentStatus.SENT
+        or row.current_step_id != touch.step_id
+        or row.cycle != touch.cycle
+    ):
         return False
     now = tx.scope.now()
-    if row.status is EnrollmentStatus.SENT:
-        # ``sent → pending`` is the table's advance edge; the step stays the same.
-        row.status = transition(row.status, EnrollmentEvent.ADVANCE, EnrollmentStatus.PENDING)
-    else:
-        row.paused_from = EnrollmentStatus.PENDING
+    move(row, EnrollmentEvent.RESEND)
     seq = tx.session.get(CrmSequence, row.sequence_id)
     assert seq is not None
     zone = scheduling.zone_for(tx.contact, seq, tx.session.get(Workspace, tx.scope.workspace_id))

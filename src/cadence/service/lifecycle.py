@@ -7,7 +7,27 @@ from datetime import datetime
 from cadence.domain.states import EnrollmentEvent, EnrollmentStatus, transition
 from cadence.store.models import CrmSequenceEnrollment
 
-__all__ = ["finish"]
+__all__ = ["finish", "move", "underlying_status"]
+
+
+def underlying_status(row: CrmSequenceEnrollment) -> EnrollmentStatus:
+    """The state the enrollment is in, or the one a pause will return it to."""
+    if row.status is EnrollmentStatus.PAUSED and row.paused_from is not None:
+        return row.paused_from
+    return row.status
+
+
+def move(row: CrmSequenceEnrollment, event: EnrollmentEvent) -> None:
+    """Apply ``event`` to the underlying state: a paused enrollment stays paused and will
+    resume into the new state (a step that went out while it was being paused, say).
+
+    Raises:
+        InvalidTransition: the table does not allow ``event`` in that state.
+    """
+    if row.status is EnrollmentStatus.PAUSED and row.paused_from is not None:
+        row.paused_from = transition(row.paused_from, event)
+    else:
+        row.status = transition(row.status, event)
 
 
 def finish(

@@ -4,7 +4,7 @@ recent activity, and the workspace's reply counts. Each is scoped by the caller'
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -20,7 +20,6 @@ from cadence.store.models import Contact, EngagementEvent
 
 __all__ = [
     "ContactRef",
-    "EngagementRow",
     "contact_id_of",
     "contact_ids_of",
     "contact_record",
@@ -160,7 +159,3 @@ def reply_counts(scope: Scope, *, days: int = 180) -> tuple[int, int]:
         )
         counts = {str(t): int(n) for t, n in rows}
     return counts.get(EventType.SENT.value, 0), counts.get(EventType.REPLIED.value, 0)
-
-
-EngagementRow = tuple[int, str, datetime]
-"""(contact id, event type, when) of one engagement event."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from cadence.store.models import (
 
 __all__ = [
     "due_for_step",
-    "first_step",
+    "next_due_after",
     "open_at",
     "reposition_enrollments",
     "schedule_created",
@@ -96,14 +96,32 @@ def smart_due(
     return best_send_time(session, app, contact, _window(seq), zone, due)
 
 
-def first_step(steps: Sequence[CrmSequenceStep]) -> CrmSequenceStep | None:
-    return steps[0] if steps else None
+def next_due_after(
+    session: Session,
+    app: Cadence,
+    row: CrmSequenceEnrollment,
+    seq: CrmSequence,
+    contact: Contact | None,
+    zone: ZoneInfo,
+    at: datetime,
+) -> datetime:
+    """When an enrollment whose current step finished at ``at`` goes on: the next step's due
+    time (at the contact's best hour with smart send time), or the end of the final wait."""
+    from cadence.service.sequences import live_steps
+
+    assert seq.id is not None
+    nxt = step_after(live_steps(session, seq.id), row.current_step_id)
+    if nxt is not None:
+        return smart_due(session, app, seq, contact, zone, due_for_step(at, nxt, seq, zone))
+    hours = (seq.settings or {}).get("final_wait_hours")
+    wait = app.settings.completion_wait_hours if hours is None else int(hours)
+    return at + timedelta(hours=wait)
 
 
 def step_after(steps: Sequence[CrmSequenceStep], step_id: int | None) -> CrmSequenceStep | None:
     """The live step after ``step_id`` (the first one when ``step_id`` is None)."""
     if step_id is None:
-        return first_step(steps)
+        return steps[0] if steps else None
     ids = [s.id for s in steps]
     if step_id not in ids:
         return None

@@ -13,8 +13,8 @@ from cadence.errors import InvalidInput
 from cadence.service import scheduling
 from cadence.service.context import Scope
 from cadence.service.enrollments import record_event
+from cadence.service.lifecycle import underlying_status
 from cadence.service.lookup import load_scoped, lock_enrollment
-from cadence.service.sequences import live_steps
 from cadence.store.enums import EventType, TaskStatus, TouchStatus
 from cadence.store.models import Contact, CrmSequence, Task, Touch, Workspace
 
@@ -78,26 +78,15 @@ def complete_task(scope: Scope, task_id: int, *, skipped: bool = False) -> TaskP
                 session.add(touch)
         row = lock_enrollment(session, task.enrollment_id)
         assert row is not None  # enrollments are never deleted under a live row
-        waiting = row.current_step_id == task.step_id and (
-            row.status is EnrollmentStatus.SENT
-            or (row.status is EnrollmentStatus.PAUSED and row.paused_from is EnrollmentStatus.SENT)
-        )
-        if waiting and row.next_send_at is None:
+        waiting = row.current_step_id == task.step_id
+        if waiting and underlying_status(row) is EnrollmentStatus.SENT and row.next_send_at is None:
             seq = session.get(CrmSequence, row.sequence_id)
             contact = session.get(Contact, row.contact_id)
-            ws = session.get(Workspace, row.workspace_id)
-            assert seq is not None and seq.id is not None
-            nxt = scheduling.step_after(live_steps(session, seq.id), row.current_step_id)
-            zone = scheduling.zone_for(contact, seq, ws)
-            if nxt is not None:
-                due = scheduling.due_for_step(now, nxt, seq, zone)
-                row.next_send_at = scheduling.smart_due(session, scope.app, seq, contact, zone, due)
-            else:
-                wait = (seq.settings or {}).get("final_wait_hours")
-                from datetime import timedelta
-
-                hours = scope.app.settings.completion_wait_hours if wait is None else int(wait)
-                row.next_send_at = now + timedelta(hours=hours)
+            assert seq is not None
+            zone = scheduling.zone_for(contact, seq, session.get(Workspace, row.workspace_id))
+            row.next_send_at = scheduling.next_due_after(
+                session, scope.app, row, seq, contact, zone, now
+            )
             row.updated_at = now
             session.add(row)
         record_event(

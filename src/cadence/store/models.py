@@ -6,10 +6,10 @@ Tables are the store's own shape; what the service returns are the ``*Public`` m
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cadence.domain.specs import ChannelKind, SequenceStatus
@@ -188,7 +188,6 @@ class CrmSequenceEnrollment(SQLModel, table=True):
     # The promoter's mark: the current step sits in RQ under this job id since this time.
     job_id: str | None = Field(default=None, max_length=200)
     enqueued_at: datetime | None = _when()
-    soft_bounces: int = Field(default=0)  # soft bounces in a row; three count as hard
     enrolled_by: str | None = Field(default=None, max_length=200)
     enrolled_at: datetime = _when(nullable=False)
     finished_at: datetime | None = _when()
@@ -217,7 +216,6 @@ class Touch(SQLModel, table=True):
     cycle: int = Field(default=1)  # the enrollment's cycle: a re-enrollment runs the steps anew
     channel: ChannelKind = Field(sa_type=StrEnumType(ChannelKind), nullable=False)
     status: TouchStatus = Field(sa_type=StrEnumType(TouchStatus), nullable=False)
-    local_day: date = Field(sa_type=Date, nullable=False)
     touched_at: datetime = _when(nullable=False)
     sent_at: datetime | None = _when()
     message_id: str | None = Field(default=None, max_length=300)

@@ -50,10 +50,11 @@ def create_app(cadence: Cadence | None = None, *, redis_url: str | None = None) 
     @app.get("/u/{token}", response_class=HTMLResponse)
     def unsubscribe_page(token: str, cadence: Annotated[Cadence, Depends(get_cadence)]) -> str:
         verify_unsubscribe(token, cadence.settings.secret_key, now=cadence.clock.now())
+        action = html.escape(f"/u/{token}", quote=True)
         return (
-            "<!doctype html><title>Unsubscribe</title><form method=post>"
+            f'<!doctype html><title>Unsubscribe</title><form method=post action="{action}">'
             "<p>Stop receiving these emails?</p><button>Unsubscribe</button></form>"
-        ).replace("<form method=post>", f'<form method=post action="/u/{html.escape(token)}">')
+        )
 
     @app.post("/u/{token}", response_class=HTMLResponse)
     def unsubscribe(token: str, cadence: Annotated[Cadence, Depends(get_cadence)]) -> str:

@@ -251,7 +251,6 @@ def upgrade() -> None:
         sa.Column("step_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("channel", sa.String(length=32), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
-        sa.Column("local_day", sa.Date(), nullable=False),
         sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("message_id", sa.String(length=300), nullable=True),

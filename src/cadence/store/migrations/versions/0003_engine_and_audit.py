@@ -97,9 +97,6 @@ def upgrade() -> None:
     with op.batch_alter_table("crm_sequence_enrollments", schema=None) as batch_op:
         batch_op.add_column(sa.Column("job_id", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("soft_bounces", sa.Integer(), nullable=False, server_default="0")
-        )
 
     with op.batch_alter_table("crm_touches", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
@@ -111,7 +108,6 @@ def downgrade() -> None:
         batch_op.drop_column("attempts")
 
     with op.batch_alter_table("crm_sequence_enrollments", schema=None) as batch_op:
-        batch_op.drop_column("soft_bounces")
         batch_op.drop_column("enqueued_at")
         batch_op.drop_column("job_id")
 
